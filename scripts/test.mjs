@@ -1,0 +1,54 @@
+// The whole test suite: starts a private Docker engine (unless DOCKTAIL_TEST_DOCKER_HOST names one),
+// builds the test image, runs every unit and integration test with node's test runner, and stops the
+// engine by its pid whatever happened.
+//
+//   node scripts/test.mjs                 every test
+//   node scripts/test.mjs test/unit/x.ts  only the files named
+
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildTestImage, startDockerd, stopDockerd } from './dockerd.mjs';
+
+function findTests(dir) {
+  const out = [];
+  for (const name of readdirSync(dir)) {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) out.push(...findTests(path));
+    else if (name.endsWith('.test.ts')) out.push(path);
+  }
+  return out.sort();
+}
+
+const files = process.argv.length > 2 ? process.argv.slice(2) : [...findTests('test/unit'), ...findTests('test/integration')];
+
+let engine;
+let workDir;
+let host = process.env.DOCKTAIL_TEST_DOCKER_HOST;
+let code = 1;
+try {
+  workDir = mkdtempSync(join(tmpdir(), 'docktail-test-'));
+  if (!host) {
+    engine = await startDockerd(join(workDir, 'engine'));
+    host = engine.host;
+    console.log(`# private dockerd pid ${engine.pid} on ${host}`);
+  }
+  await buildTestImage(host, workDir);
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', '--test', '--test-timeout=300000', ...files],
+    {
+      stdio: 'inherit',
+      env: { ...process.env, DOCKTAIL_TEST_DOCKER_HOST: host, DOCKTAIL_TEST_WORKDIR: workDir },
+    },
+  );
+  code = await new Promise(resolve => child.on('exit', (c, signal) => resolve(c ?? (signal ? 1 : 0))));
+} catch (err) {
+  console.error(`test setup failed: ${err instanceof Error ? err.message : err}`);
+  code = 1;
+} finally {
+  if (engine) await stopDockerd(engine.pid);
+  if (workDir && engine) rmSync(workDir, { recursive: true, force: true, maxRetries: 3 });
+}
+process.exitCode = code;

@@ -1,0 +1,577 @@
+//! The Docker Engine API client: the only module that imports dockerode. It negotiates the API version,
+//! lists and inspects containers, lists networks, streams /events and opens raw /logs streams.
+//! docktail only reads from the engine: every request is a GET.
+
+import type { IncomingMessage } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
+import { addAbortSignal, type Readable } from 'node:stream';
+import Docker from 'dockerode';
+import { DockerError, errorMessage } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
+/** The newest Engine API version whose answers this client has been checked against. */
+export const CLIENT_API_VERSION = '1.47';
+
+/** TLS settings for `tcp://` and `https://` hosts (file contents, not paths). */
+export interface DockerTlsOptions {
+  /** CA bundle (PEM) that signs the engine's certificate. @default the system CAs */
+  ca?: string;
+  /** Client certificate (PEM). */
+  cert?: string;
+  /** Client key (PEM). */
+  key?: string;
+  /** Name to expect in the engine's certificate (and to send as SNI). @default the host name */
+  serverName?: string;
+  /** Accept any certificate. @default false */
+  insecureSkipVerify?: boolean;
+}
+
+export interface DockerClientOptions {
+  /** `unix:///var/run/docker.sock`, `tcp://host:2376`, `http://host:2375` or `https://host:2376`. */
+  host: string;
+  /** TLS for `tcp://` (which then means https) and `https://`; ignored for `unix://`. */
+  tls?: DockerTlsOptions;
+  logger: Logger;
+  /**
+   * How long the engine may take to send a response's headers (every endpoint used sends them at once);
+   * a stream's body is not limited. @default 60000
+   */
+  headerTimeoutMs?: number;
+}
+
+/** One entry of `GET /containers/json`. */
+export interface ContainerSummary {
+  Id: string;
+  Names?: string[] | null;
+  Image?: string;
+  State?: string;
+  Status?: string;
+  Labels?: Record<string, string> | null;
+  Ports?: ContainerPort[] | null;
+  HostConfig?: { NetworkMode?: string } | null;
+  NetworkSettings?: { Networks?: Record<string, EndpointSettings | null> | null } | null;
+}
+
+export interface ContainerPort {
+  IP?: string;
+  PrivatePort: number;
+  PublicPort?: number;
+  Type: string;
+}
+
+export interface EndpointSettings {
+  NetworkID?: string;
+  IPAddress?: string;
+}
+
+/** One entry of `GET /networks`. */
+export interface NetworkSummary {
+  Id: string;
+  Name: string;
+  Scope?: string;
+  Internal?: boolean;
+  Ingress?: boolean;
+  Labels?: Record<string, string> | null;
+}
+
+/** The parts of `GET /containers/{id}/json` that docktail reads. */
+export interface ContainerInspect {
+  Id: string;
+  Name?: string;
+  Config?: { Tty?: boolean; Labels?: Record<string, string> | null } | null;
+  State?: {
+    Status?: string;
+    Running?: boolean;
+    StartedAt?: string;
+    FinishedAt?: string;
+    ExitCode?: number;
+  } | null;
+  HostConfig?: { LogConfig?: { Type?: string } | null } | null;
+}
+
+export interface OpenLogsOptions {
+  /** `seconds[.nanoseconds]`; the engine treats it as inclusive. */
+  since: string;
+  stdout: boolean;
+  stderr: boolean;
+}
+
+/** One engine event (`GET /events`), reduced to what docktail reads. */
+export interface DockerEvent {
+  /** `container`, `network`, … */
+  type: string;
+  /** `start`, `die`, `destroy`, `rename`, … */
+  action: string;
+  /** Actor.ID: the container id for container events. */
+  id: string;
+  /** Actor.Attributes: for containers the labels, `image`, `name` (no `/`), and per action `exitCode`, `oldName`… */
+  attributes: Readonly<Record<string, string>>;
+  scope: string;
+  /** Seconds since the epoch. */
+  time: number;
+  /**
+   * Nanoseconds since the epoch as decimal digits, exact: the value is above 2^53, so it is read from the
+   * raw line, never through a JS number.
+   */
+  timeNano: string;
+}
+
+export interface EventsOptions {
+  /** Replay events from here on (inclusive): `seconds[.nanoseconds]`, see `timeNanoToSince`. */
+  since?: string;
+  /** Engine-side event filters (`type`, `event`, `label`, …). */
+  filters: Record<string, string[]>;
+  /** Called once the engine has accepted the subscription (the response headers arrived). */
+  onOpen?: () => void;
+  /** Called for a line that is not a usable event; it is skipped. @default a warning in the log */
+  onMalformed?: (line: string, reason: string) => void;
+}
+
+/** `1795235133846412732` → `1795235133.846412732`, the form `since` takes. */
+export function timeNanoToSince(timeNano: string): string {
+  const digits = timeNano.padStart(10, '0');
+  return `${digits.slice(0, -9).replace(/^0+(?=\d)/, '')}.${digits.slice(-9)}`;
+}
+
+/**
+ * Finds the exact digits of the top-level `timeNano` in a raw event line. JSON.parse already rounded
+ * `rounded`; the digits must round to the same number, which rules out a `timeNano` key among the labels.
+ */
+function rawTimeNano(line: string, rounded: unknown): string | undefined {
+  const key = '"timeNano":';
+  let at = line.lastIndexOf(key);
+  while (at >= 0) {
+    let i = at + key.length;
+    while (line.charCodeAt(i) === 32) i++;
+    const start = i;
+    while (i < line.length && line.charCodeAt(i) >= 48 && line.charCodeAt(i) <= 57) i++;
+    if (i > start) {
+      const digits = line.slice(start, i);
+      if (typeof rounded !== 'number' || Number(digits) === rounded) return digits;
+    }
+    at = at === 0 ? -1 : line.lastIndexOf(key, at - 1);
+  }
+  return undefined;
+}
+
+/** Parses one line of the events stream; a string is the reason it is not an event. */
+export function parseEvent(line: string): DockerEvent | string {
+  let raw: {
+    Type?: unknown;
+    Action?: unknown;
+    Actor?: { ID?: unknown; Attributes?: unknown } | null;
+    scope?: unknown;
+    time?: unknown;
+    timeNano?: unknown;
+  };
+  try {
+    raw = JSON.parse(line);
+  } catch {
+    return 'not JSON';
+  }
+  if (raw === null || typeof raw !== 'object') return 'not a JSON object';
+  const id = raw.Actor?.ID;
+  if (typeof raw.Type !== 'string' || typeof raw.Action !== 'string' || typeof id !== 'string') {
+    return 'no Type, Action or Actor.ID';
+  }
+  let timeNano = rawTimeNano(line, raw.timeNano);
+  if (timeNano === undefined && typeof raw.time === 'number' && Number.isInteger(raw.time)) {
+    timeNano = `${raw.time}000000000`;
+  }
+  if (timeNano === undefined) return 'no timeNano';
+  const attrs = raw.Actor?.Attributes;
+  const attributes: Record<string, string> = {};
+  if (attrs && typeof attrs === 'object') {
+    for (const [k, v] of Object.entries(attrs)) if (typeof v === 'string') attributes[k] = v;
+  }
+  return {
+    type: raw.Type,
+    action: raw.Action,
+    id,
+    attributes,
+    scope: typeof raw.scope === 'string' ? raw.scope : '',
+    time: typeof raw.time === 'number' ? raw.time : Number(timeNano.slice(0, -9) || '0'),
+    timeNano,
+  };
+}
+
+/** Longest events line accepted; a longer one is reported as malformed and skipped. */
+const MAX_EVENT_LINE = 1024 * 1024;
+
+/** Splits the JSON-lines body into events; malformed lines go to `onMalformed`. */
+async function* readEvents(
+  res: IncomingMessage,
+  onMalformed: (line: string, reason: string) => void,
+): AsyncGenerator<DockerEvent, void, undefined> {
+  res.setEncoding('utf8');
+  let pending = '';
+  let skipping = false;
+  for await (const chunk of res as AsyncIterable<string>) {
+    let from = 0;
+    for (let nl = chunk.indexOf('\n'); nl >= 0; nl = chunk.indexOf('\n', from)) {
+      const part = chunk.slice(from, nl);
+      from = nl + 1;
+      const line = pending === '' ? part : pending + part;
+      pending = '';
+      if (skipping) {
+        skipping = false;
+        continue;
+      }
+      // json-seq framing puts RS (0x1e) before each record; \r\n endings are tolerated too.
+      let text = line.charCodeAt(0) === 0x1e ? line.slice(1) : line;
+      if (text.endsWith('\r')) text = text.slice(0, -1);
+      if (text.trim() === '') continue;
+      const event = parseEvent(text);
+      if (typeof event === 'string') onMalformed(text, event);
+      else yield event;
+    }
+    if (!skipping) {
+      pending += chunk.slice(from);
+      if (pending.length > MAX_EVENT_LINE) {
+        onMalformed(pending.slice(0, 200), `line longer than ${MAX_EVENT_LINE} characters`);
+        pending = '';
+        skipping = true;
+      }
+    }
+  }
+  if (!skipping && pending.trim() !== '') onMalformed(pending, 'incomplete line at the end of the stream');
+}
+
+/** Every status code counts as an answer for docker-modem; this client sorts them out itself. */
+const ANY_STATUS: Record<number, boolean> = {};
+for (let code = 100; code < 600; code++) ANY_STATUS[code] = true;
+
+/** An API version as [major, minor]. */
+function parseVersion(v: string): [number, number] | null {
+  const m = /^(\d+)\.(\d+)$/.exec(v.trim());
+  return m ? [Number(m[1]), Number(m[2])] : null;
+}
+
+function compareVersions(a: string, b: string): number {
+  const pa = parseVersion(a) ?? [0, 0];
+  const pb = parseVersion(b) ?? [0, 0];
+  return pa[0] !== pb[0] ? pa[0] - pb[0] : pa[1] - pb[1];
+}
+
+/**
+ * The version to speak: the engine's newest or ours, whichever is older, but never below the engine's
+ * minimum (an engine that dropped our version still answers in a version it supports).
+ */
+export function chooseApiVersion(engineMax: string, engineMin: string | undefined): string {
+  let v = compareVersions(engineMax, CLIENT_API_VERSION) < 0 ? engineMax : CLIENT_API_VERSION;
+  if (engineMin !== undefined && parseVersion(engineMin) && compareVersions(v, engineMin) < 0) v = engineMin;
+  return v;
+}
+
+/** `promise`, or the abort reason as soon as `signal` aborts. */
+function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return promise;
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      value => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      err => {
+        signal.removeEventListener('abort', onAbort);
+        reject(err);
+      },
+    );
+  });
+}
+
+function isAbort(err: unknown, signal: AbortSignal | undefined): boolean {
+  return signal?.aborted === true || (err instanceof Error && err.name === 'AbortError');
+}
+
+/** Reads a whole (small) response body. */
+async function readBody(res: IncomingMessage, limit = 64 * 1024 * 1024): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of res as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > limit) {
+      res.destroy();
+      throw new DockerError(`engine answer larger than ${limit} bytes`);
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** The engine's error text from a JSON `{"message": …}` body, or the body itself. */
+function engineMessage(body: string, status: number): string {
+  try {
+    const parsed = JSON.parse(body) as { message?: unknown };
+    if (typeof parsed.message === 'string' && parsed.message !== '') return parsed.message;
+  } catch {}
+  const text = body.trim();
+  return text === '' ? `HTTP ${status}` : text;
+}
+
+export class DockerClient {
+  /** The host as configured, without user info: the name in logs and metrics. */
+  readonly name: string;
+  readonly #modem: Docker['modem'];
+  readonly #log: Logger;
+  #version: string | undefined;
+  #negotiating: Promise<string> | undefined;
+  /** Set when the engine could not be reached: the next call negotiates again (it may have restarted). */
+  #stale = false;
+  readonly #headerTimeoutMs: number;
+
+  constructor(options: DockerClientOptions) {
+    const url = new URL(options.host);
+    url.username = '';
+    url.password = '';
+    this.name = url.protocol === 'unix:' ? options.host : url.toString().replace(/\/$/, '');
+    this.#log = options.logger.child({ docker: this.name });
+    this.#headerTimeoutMs = options.headerTimeoutMs ?? 60_000;
+    // docker-modem reads DOCKER_HOST, DOCKER_CERT_PATH… from the environment as defaults; every key it
+    // takes from there is set here explicitly, so only the configured host counts.
+    const base = {
+      socketPath: undefined as string | undefined,
+      host: undefined as string | undefined,
+      port: undefined as string | undefined,
+      protocol: 'http' as 'http' | 'https',
+      pathPrefix: '/',
+      ca: undefined,
+      cert: undefined,
+      key: undefined,
+      timeout: undefined,
+      version: undefined,
+      agent: undefined as HttpsAgent | undefined,
+      headers: { 'User-Agent': 'docktail' },
+    };
+    switch (url.protocol) {
+      case 'unix:':
+        base.socketPath = decodeURIComponent(url.pathname);
+        break;
+      case 'tcp:':
+      case 'http:':
+      case 'https:': {
+        const tls = url.protocol === 'https:' || (url.protocol === 'tcp:' && options.tls !== undefined);
+        base.host = url.hostname;
+        base.port = url.port || (tls ? '2376' : '2375');
+        base.protocol = tls ? 'https' : 'http';
+        if (tls) {
+          const t = options.tls ?? {};
+          // Agent options win over request options in node:https, so this is the TLS config that counts.
+          base.agent = new HttpsAgent({
+            keepAlive: true,
+            ca: t.ca,
+            cert: t.cert,
+            key: t.key,
+            servername: t.serverName,
+            rejectUnauthorized: t.insecureSkipVerify !== true,
+          });
+        }
+        break;
+      }
+      default:
+        throw new DockerError(
+          `unsupported Docker host ${this.name}: use unix://, tcp://, http:// or https://`,
+        );
+    }
+    this.#modem = new Docker(base as ConstructorParameters<typeof Docker>[0]).modem;
+  }
+
+  /** The negotiated API version (`1.41`), once known. */
+  get apiVersion(): string | undefined {
+    return this.#version;
+  }
+
+  /**
+   * Asks the engine which API versions it speaks (`GET /version`) and picks ours; logs it when it is
+   * new or changed. Call again after the engine may have restarted (a reconnect).
+   */
+  negotiate(signal?: AbortSignal): Promise<string> {
+    // Shared by concurrent callers, so it does not take one caller's signal; each caller can still leave.
+    this.#negotiating ??= this.#negotiate().finally(() => {
+      this.#negotiating = undefined;
+    });
+    return abortable(this.#negotiating, signal);
+  }
+
+  async #negotiate(): Promise<string> {
+    const res = await this.#get('/version', undefined, undefined);
+    const body = await this.#json<{ ApiVersion?: unknown; MinAPIVersion?: unknown }>(res, 'GET /version');
+    const max = typeof body.ApiVersion === 'string' ? body.ApiVersion : undefined;
+    if (max === undefined || !parseVersion(max)) {
+      throw new DockerError(`the engine at ${this.name} reported no API version`);
+    }
+    const min = typeof body.MinAPIVersion === 'string' ? body.MinAPIVersion : undefined;
+    const chosen = chooseApiVersion(max, min);
+    if (chosen !== this.#version) {
+      this.#log.info('docker API version negotiated', {
+        api_version: chosen,
+        engine_max: max,
+        engine_min: min,
+      });
+    }
+    this.#version = chosen;
+    this.#stale = false;
+    return chosen;
+  }
+
+  async #versioned(path: string, signal?: AbortSignal): Promise<string> {
+    const v = this.#version === undefined || this.#stale ? await this.negotiate(signal) : this.#version;
+    return `/v${v}${path}`;
+  }
+
+  /**
+   * Sends one GET; resolves with the response whatever its status. The engine has `headerTimeoutMs` to
+   * answer; after that only `signal` ends the body (a logs or events stream may last for days).
+   */
+  #get(
+    path: string,
+    query: Record<string, string> | undefined,
+    signal?: AbortSignal,
+  ): Promise<IncomingMessage> {
+    const timer = new AbortController();
+    const requestSignal = signal ? AbortSignal.any([signal, timer.signal]) : timer.signal;
+    const timeout = setTimeout(() => timer.abort(), this.#headerTimeoutMs);
+    return new Promise((resolve, reject) => {
+      this.#modem.dial(
+        {
+          // docker-modem appends the query only to a path that has a `?`.
+          path: `${path}?`,
+          method: 'GET',
+          options: query ? { ...query } : {},
+          isStream: true,
+          statusCodes: ANY_STATUS,
+          abortSignal: requestSignal,
+        },
+        (err, res) => {
+          clearTimeout(timeout);
+          if (err) {
+            if (signal?.aborted) reject(signal.reason);
+            else if (timer.signal.aborted) {
+              this.#stale = true;
+              reject(
+                new DockerError(
+                  `the engine at ${this.name} did not answer within ${this.#headerTimeoutMs} ms`,
+                ),
+              );
+            } else {
+              this.#stale = true;
+              reject(
+                new DockerError(`cannot reach the engine at ${this.name}: ${errorMessage(err)}`, undefined, {
+                  cause: err,
+                }),
+              );
+            }
+            return;
+          }
+          const message = res as IncomingMessage;
+          // The request's own signal stops at the headers; abort must also end the body.
+          if (signal) addAbortSignal(signal, message);
+          resolve(message);
+        },
+      );
+    });
+  }
+
+  /** Throws a DockerError for a non-2xx answer, with the engine's own message. */
+  async #check(res: IncomingMessage): Promise<void> {
+    const status = res.statusCode ?? 0;
+    if (status >= 200 && status < 300) return;
+    const body = await readBody(res, 1024 * 1024).catch(() => '');
+    throw new DockerError(engineMessage(body, status), status);
+  }
+
+  async #json<T>(res: IncomingMessage, what: string): Promise<T> {
+    await this.#check(res);
+    const body = await readBody(res);
+    try {
+      return JSON.parse(body) as T;
+    } catch (err) {
+      throw new DockerError(`${what}: the engine answered with invalid JSON`, res.statusCode, { cause: err });
+    }
+  }
+
+  async #getJson<T>(
+    path: string,
+    query: Record<string, string> | undefined,
+    signal?: AbortSignal,
+  ): Promise<T> {
+    const res = await this.#get(await this.#versioned(path, signal), query, signal);
+    return this.#json<T>(res, `GET ${path}`);
+  }
+
+  /** Every container (running or not) that matches `filters`, which the engine applies. */
+  async listContainers(filters: Record<string, string[]>, signal?: AbortSignal): Promise<ContainerSummary[]> {
+    const query: Record<string, string> = { all: '1' };
+    if (Object.keys(filters).length > 0) query.filters = JSON.stringify(filters);
+    const list = await this.#getJson<ContainerSummary[] | null>('/containers/json', query, signal);
+    return list ?? [];
+  }
+
+  /** The container, or null when the engine does not know it (404). */
+  async inspectContainer(id: string, signal?: AbortSignal): Promise<ContainerInspect | null> {
+    const path = await this.#versioned(`/containers/${encodeURIComponent(id)}/json`, signal);
+    const res = await this.#get(path, undefined, signal);
+    if (res.statusCode === 404) {
+      res.resume();
+      return null;
+    }
+    return this.#json<ContainerInspect>(res, 'GET /containers/{id}/json');
+  }
+
+  async listNetworks(signal?: AbortSignal): Promise<NetworkSummary[]> {
+    const list = await this.#getJson<NetworkSummary[] | null>('/networks', undefined, signal);
+    return list ?? [];
+  }
+
+  /**
+   * The engine's events as they happen (and from `since` on, which the engine treats as inclusive),
+   * until the engine closes the connection or `signal` aborts; both end the iteration without an error.
+   * A failure to connect, an HTTP error or a connection that breaks mid-stream throws a DockerError.
+   */
+  async *events(options: EventsOptions, signal: AbortSignal): AsyncGenerator<DockerEvent, void, undefined> {
+    const query: Record<string, string> = {};
+    if (options.since !== undefined) query.since = options.since;
+    if (Object.keys(options.filters).length > 0) query.filters = JSON.stringify(options.filters);
+    const res = await this.#get(await this.#versioned('/events', signal), query, signal);
+    await this.#check(res);
+    options.onOpen?.();
+    const onMalformed =
+      options.onMalformed ??
+      ((line: string, reason: string) =>
+        this.#log.warn('malformed docker event', { reason, line: line.slice(0, 200) }));
+    try {
+      yield* readEvents(res, onMalformed);
+    } catch (err) {
+      if (isAbort(err, signal)) return;
+      this.#stale = true;
+      throw new DockerError(`the events stream from ${this.name} failed: ${errorMessage(err)}`, undefined, {
+        cause: err,
+      });
+    } finally {
+      res.destroy();
+    }
+  }
+
+  /**
+   * Opens `GET /containers/{id}/logs?follow=1&timestamps=1`: the raw response stream, not demultiplexed.
+   * Errors (404, 500, 501 when the log driver cannot be read) become DockerError with the engine's message.
+   */
+  async openLogs(id: string, options: OpenLogsOptions, signal: AbortSignal): Promise<Readable> {
+    const path = await this.#versioned(`/containers/${encodeURIComponent(id)}/logs`, signal);
+    const res = await this.#get(
+      path,
+      {
+        follow: '1',
+        timestamps: '1',
+        stdout: options.stdout ? '1' : '0',
+        stderr: options.stderr ? '1' : '0',
+        since: options.since,
+      },
+      signal,
+    );
+    await this.#check(res);
+    return res;
+  }
+}
