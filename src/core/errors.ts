@@ -42,6 +42,7 @@ export function formatIssues(issues: readonly ConfigIssue[], file?: string): str
   return issues
     .map(issue => {
       const where = issue.line !== undefined && file !== undefined ? ` (${file}:${issue.line})` : '';
+      if (issue.path.length === 0) return `✖ ${issue.message}${where}`;
       return `✖ ${issue.message} → at ${formatPath(issue.path)}${where}`;
     })
     .join('\n');
