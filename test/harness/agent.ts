@@ -2,9 +2,9 @@
 // mount namespace where /run (so /var/run/docker.sock) and /var/log are the test's own directories:
 // that lets a user's config with absolute paths run unchanged against the test engine.
 
-import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { mkdirSync, symlinkSync, existsSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, symlinkSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { dockerHost } from './docker.js';
@@ -37,7 +37,13 @@ export interface StartAgentOptions {
 }
 
 export function startAgent(options: StartAgentOptions): AgentProcess {
-  const nodeArgs = ['--enable-experimental-regexp-engine-on-excessive-backtracks', '--import', TSX, MAIN, ...options.args];
+  const nodeArgs = [
+    '--enable-experimental-regexp-engine-on-excessive-backtracks',
+    '--import',
+    TSX,
+    MAIN,
+    ...options.args,
+  ];
   let command = process.execPath;
   let args = nodeArgs;
   if (options.namespace) {
@@ -94,7 +100,11 @@ export function startAgent(options: StartAgentOptions): AgentProcess {
       return new Promise((res, rej) => {
         const timer = setTimeout(() => {
           listeners.delete(listener);
-          rej(new Error(`no log line matched ${pattern} within ${timeoutMs} ms:\n${stderr.slice(-30).join('\n')}`));
+          rej(
+            new Error(
+              `no log line matched ${pattern} within ${timeoutMs} ms:\n${stderr.slice(-30).join('\n')}`,
+            ),
+          );
         }, timeoutMs);
         const listener = (line: string) => {
           if (!pattern.test(line)) return;

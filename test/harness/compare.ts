@@ -1,8 +1,8 @@
 // Compares what the engine holds for a container (ground truth) with what the receiver got:
 // written / delivered / lost / duplicated, where a duplicate is the same (timestamp, line) received twice.
 
-import { parseRfc3339Nano } from './docker.js';
 import type { TruthLine } from './docker.js';
+import { parseRfc3339Nano } from './docker.js';
 
 export interface ReceivedLine {
   sec: number;
@@ -22,7 +22,8 @@ export interface Delivery {
   unexpected: number;
 }
 
-const key = (sec: number, nsec: number, line: string): string => `${sec}.${String(nsec).padStart(9, '0')} ${line}`;
+const key = (sec: number, nsec: number, line: string): string =>
+  `${sec}.${String(nsec).padStart(9, '0')} ${line}`;
 
 export function compareDelivery(truth: readonly TruthLine[], received: readonly ReceivedLine[]): Delivery {
   const want = new Map<string, number>();
@@ -50,11 +51,11 @@ export function compareDelivery(truth: readonly TruthLine[], received: readonly 
     d.delivered += Math.min(n, m);
     if (m < n) {
       d.lost += n - m;
-      if (d.lostSample.length < 5) d.lostSample.push(k);
+      if (d.lostSample.length < 5) d.lostSample.push(k.slice(0, 120));
     }
     if (m > n) {
       d.duplicated += m - n;
-      if (d.duplicatedSample.length < 5) d.duplicatedSample.push(k);
+      if (d.duplicatedSample.length < 5) d.duplicatedSample.push(k.slice(0, 120));
     }
   }
   for (const [k, m] of got) if (!want.has(k)) d.unexpected += m;

@@ -44,7 +44,12 @@ export function uniqueName(prefix: string): string {
 
 /** Starts (or creates) a detached container running `sh -c script`; returns its id. */
 export async function runContainer(script: string, options: RunOptions = {}): Promise<string> {
-  const args = [options.createOnly ? 'create' : 'run', ...(options.createOnly ? [] : ['-d']), '--network', 'none'];
+  const args = [
+    options.createOnly ? 'create' : 'run',
+    ...(options.createOnly ? [] : ['-d']),
+    '--network',
+    'none',
+  ];
   if (options.name) args.push('--name', options.name);
   if (options.tty) args.push('-t');
   if (options.restart) args.push('--restart', options.restart);
@@ -82,7 +87,14 @@ export async function groundTruth(id: string): Promise<TruthLine[]> {
       .filter((l, i, all) => !(l === '' && i === all.length - 1))
       .map(l => {
         const space = l.indexOf(' ');
-        return { stream, ts: l.slice(0, space), line: l.slice(space + 1).replace(/\r$/, '') };
+        const ts = l.slice(0, space);
+        // The CLI repeats the timestamp before every 16 KiB part of a long line (docker/cli #4941).
+        const line = l
+          .slice(space + 1)
+          .split(`${ts} `)
+          .join('')
+          .replace(/\r$/, '');
+        return { stream, ts, line };
       });
   return [...parse(stdout, 'stdout'), ...parse(stderr, 'stderr')];
 }

@@ -1,0 +1,192 @@
+//! The composition root: builds every component from a loaded configuration, starts them in the order
+//! of the data flow's dependencies (positions → clients → targets → discovery → HTTP) and stops them in
+//! reverse. Only this module connects the pieces; they know each other only through core/types.
+
+import type { Config } from '../config/schema.js';
+import { errorMessage } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
+import type { EntrySink } from '../core/types.js';
+import { Discovery } from '../discovery/discovery.js';
+import { DockerClient } from '../docker/client.js';
+import { LokiClient } from '../loki/client.js';
+import { Metrics } from '../metrics/metrics.js';
+import { PositionsStore } from '../positions/store.js';
+import { HttpServer } from '../server/http.js';
+import { TargetManager } from '../targets/manager.js';
+import { clientOptions } from './client-options.js';
+import type { CompiledScrape } from './compile.js';
+import { compileScrapeConfigs } from './compile.js';
+import { DryRunSink, FanOutSink } from './sinks.js';
+
+export const VERSION = '0.1.0';
+
+export interface AgentOptions {
+  config: Config;
+  logger: Logger;
+  dryRun?: boolean;
+  /** Where -dry-run prints entries. */
+  dryRunOut?: NodeJS.WritableStream;
+  /** How long a graceful stop may take to flush batches. @default 10000 */
+  shutdownDeadlineMs?: number;
+}
+
+/** A client that failed every try for this long makes /ready answer 503. */
+const READY_FAILING_MS = 60_000;
+
+export class Agent {
+  readonly #o: AgentOptions;
+  readonly metrics = new Metrics({ defaultMetrics: true });
+  #positions: PositionsStore | undefined;
+  #clients: LokiClient[] = [];
+  #manager: TargetManager | undefined;
+  #discoveries: Discovery[] = [];
+  #server: HttpServer | undefined;
+  #refreshTimer: NodeJS.Timeout | undefined;
+  #firstSync = false;
+  #stopping: Promise<void> | undefined;
+  #port = 0;
+
+  constructor(options: AgentOptions) {
+    this.#o = options;
+  }
+
+  /** The HTTP port actually bound. */
+  get port(): number {
+    return this.#port;
+  }
+
+  async start(): Promise<void> {
+    const { config, logger } = this.#o;
+    const metrics = this.metrics;
+    const compiled: CompiledScrape[] = compileScrapeConfigs(config);
+
+    this.#positions = await PositionsStore.open({
+      filename: config.positions.filename,
+      syncPeriodMs: config.positions.sync_period,
+      ignoreInvalidYaml: config.positions.ignore_invalid_yaml,
+      readOnly: this.#o.dryRun === true,
+      logger,
+      metrics,
+    });
+    this.#positions.start();
+
+    let sink: EntrySink;
+    if (this.#o.dryRun) {
+      sink = new DryRunSink(this.#o.dryRunOut);
+    } else {
+      this.#clients = config.clients.map(
+        (c, i) => new LokiClient(clientOptions(c, i, { metrics, logger, userAgent: `docktail/${VERSION}` })),
+      );
+      sink = new FanOutSink(this.#clients);
+    }
+
+    const manager = new TargetManager({
+      sink,
+      positions: this.#positions,
+      maxLineSize: config.limits_config.max_line_size,
+      truncate: config.limits_config.max_line_size_truncate,
+      metrics,
+      logger,
+    });
+    this.#manager = manager;
+
+    // One Docker API client per distinct host, shared by every scrape config that names it.
+    const dockerClients = new Map<string, DockerClient>();
+    for (const scrape of compiled) {
+      for (const sd of scrape.sdConfigs) {
+        let client = dockerClients.get(sd.host);
+        if (!client) {
+          client = new DockerClient({ host: sd.host, tls: sd.tls, logger });
+          dockerClients.set(sd.host, client);
+        }
+        this.#discoveries.push(
+          new Discovery({
+            client,
+            filters: sd.filters,
+            refreshIntervalMs: sd.refreshIntervalMs,
+            port: sd.port,
+            hostNetworkingHost: sd.hostNetworkingHost,
+            logger: logger.child({ job: scrape.targets.jobName, host: sd.host }),
+            metrics,
+            handler: manager.handlerFor(scrape.targets, client),
+          }),
+        );
+      }
+    }
+
+    this.#server = new HttpServer({
+      address: config.server.http_listen_address,
+      port: config.server.http_listen_port,
+      metrics,
+      logger,
+      ready: () => this.ready(),
+      targets: () => this.targets(),
+      beforeScrape: () => manager.refresh(),
+    });
+    this.#port = await this.#server.listen();
+    logger.info('listening', { address: config.server.http_listen_address || '0.0.0.0', port: this.#port });
+
+    const signal = new AbortController().signal;
+    const syncs = this.#discoveries.map(d => d.start(signal));
+    void Promise.all(this.#discoveries.map(d => d.firstSync)).then(() => {
+      this.#firstSync = true;
+      logger.info('first discovery done', { targets: manager.size });
+    });
+    await Promise.all(syncs);
+    this.#refreshTimer = setInterval(() => manager.refresh(), 5_000);
+    this.#refreshTimer.unref();
+  }
+
+  ready(): { ready: boolean; reasons: string[] } {
+    const reasons: string[] = [];
+    if (!this.#firstSync) reasons.push('first discovery not finished');
+    const now = Date.now();
+    for (const client of this.#clients) {
+      const s = client.status();
+      if (s.failingSince !== undefined && now - s.failingSince >= READY_FAILING_MS) {
+        reasons.push(
+          `client ${client.name} has failed every push for ${Math.round((now - s.failingSince) / 1000)}s`,
+        );
+      }
+    }
+    const health = this.#positions?.health();
+    if (health && !health.ok)
+      reasons.push(`positions file not writable: ${health.lastError ?? 'unknown error'}`);
+    return { ready: reasons.length === 0, reasons };
+  }
+
+  targets(): unknown {
+    return {
+      ready: this.ready(),
+      clients: this.#clients.map(c => ({ url: c.name, ...c.status() })),
+      targets: this.#manager?.snapshot() ?? [],
+    };
+  }
+
+  /**
+   * Graceful stop: stop discovery and reading, flush batches until the deadline, write positions.
+   * Idempotent: every caller gets the same promise.
+   */
+  stop(): Promise<void> {
+    this.#stopping ??= this.#stop();
+    return this.#stopping;
+  }
+
+  async #stop(): Promise<void> {
+    const logger = this.#o.logger;
+    const deadlineMs = this.#o.shutdownDeadlineMs ?? 10_000;
+    if (this.#refreshTimer) clearInterval(this.#refreshTimer);
+    await Promise.all(this.#discoveries.map(d => d.stop()));
+    await this.#manager?.stop();
+    await Promise.all(
+      this.#clients.map(c =>
+        c
+          .stop({ deadlineMs })
+          .catch(err => logger.error('client stop failed', { client: c.name, err: errorMessage(err) })),
+      ),
+    );
+    await this.#positions?.stop();
+    await this.#server?.close();
+    logger.info('stopped');
+  }
+}
