@@ -1,0 +1,172 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { uncompress } from 'snappyjs';
+import type { PushStream } from '../../src/loki/encode.js';
+import { encodeProto, encodePushRequest } from '../../src/loki/encode.js';
+import { decodePushBody, PushRequestType } from '../fakes/loki-receiver.js';
+
+/** The message protobufjs reflection encodes for the same streams. */
+function toMessage(streams: readonly PushStream[]): Record<string, unknown> {
+  return {
+    streams: streams.map(s => ({
+      labels: s.labels,
+      entries: s.entries.map(e => ({
+        timestamp: { seconds: e.sec, nanos: e.nsec },
+        line: e.line,
+        structuredMetadata: Object.entries(e.metadata ?? {}).map(([name, value]) => ({ name, value })),
+      })),
+    })),
+  };
+}
+
+const LONG_LINE = 'x'.repeat(20_000);
+const CASES: Array<{ name: string; streams: PushStream[] }> = [
+  { name: 'no streams', streams: [] },
+  {
+    name: 'one entry',
+    streams: [{ labels: '{job="a"}', entries: [{ sec: 1_790_000_000, nsec: 123, line: 'hi' }] }],
+  },
+  {
+    name: 'zero seconds and nanos, empty line',
+    streams: [
+      {
+        labels: '{job="a"}',
+        entries: [
+          { sec: 0, nsec: 0, line: '' },
+          { sec: 1, nsec: 0, line: 'a' },
+          { sec: 0, nsec: 5, line: 'b' },
+        ],
+      },
+    ],
+  },
+  {
+    name: 'non-ASCII, escapes and a line over 16 KiB',
+    streams: [
+      {
+        labels: '{container="wéb", path="C:\\\\x \\"q\\""}',
+        entries: [
+          { sec: 1_790_000_001, nsec: 999_999_999, line: 'délai dépassé — ✓ 🚀' },
+          { sec: 1_790_000_001, nsec: 999_999_999, line: LONG_LINE },
+          { sec: 1_790_000_002, nsec: 1, line: `${'é'.repeat(100)}\ttab` },
+        ],
+      },
+    ],
+  },
+  {
+    name: 'structured metadata, including an empty value',
+    streams: [
+      {
+        labels: '{job="a"}',
+        entries: [
+          { sec: 1_790_000_000, nsec: 1, line: 'm', metadata: { trace_id: 'abc', user: '', zé: 'ü' } },
+          { sec: 1_790_000_000, nsec: 2, line: 'n', metadata: {} },
+        ],
+      },
+    ],
+  },
+  {
+    name: 'timestamps outside the uint32 fast path',
+    streams: [
+      {
+        labels: '{job="a"}',
+        entries: [
+          { sec: 2 ** 32, nsec: 7, line: 'year 2106' },
+          { sec: 253_402_300_799, nsec: 999_999_999, line: 'max' },
+          { sec: -1, nsec: 0, line: 'before 1970' },
+          { sec: -62_135_596_800, nsec: 0, line: 'min' },
+        ],
+      },
+    ],
+  },
+  {
+    name: 'several streams, one without entries',
+    streams: [
+      { labels: '{a="1"}', entries: [{ sec: 10, nsec: 20, line: 'one' }] },
+      { labels: '{a="2"}', entries: [] },
+      {
+        labels: '{a="3", b="x"}',
+        entries: Array.from({ length: 300 }, (_, i) => ({ sec: 100 + i, nsec: i * 3, line: `line ${i}` })),
+      },
+    ],
+  },
+];
+
+describe('encodeProto', () => {
+  for (const { name, streams } of CASES) {
+    test(`is byte-identical to protobufjs reflection: ${name}`, () => {
+      const expected = PushRequestType.encode(toMessage(streams)).finish();
+      assert.deepEqual(Buffer.from(encodeProto(streams)), Buffer.from(expected));
+    });
+  }
+
+  test('returns its own buffer: a later encoding does not change an earlier result', () => {
+    const big = CASES.at(-1)!.streams;
+    const first = encodeProto(big);
+    const copy = Buffer.from(first);
+    const small = encodeProto(CASES[1]!.streams);
+    assert.deepEqual(Buffer.from(first), copy);
+    assert.deepEqual(
+      Buffer.from(small),
+      Buffer.from(PushRequestType.encode(toMessage(CASES[1]!.streams)).finish()),
+    );
+  });
+});
+
+describe('encodePushRequest', () => {
+  for (const { name, streams } of CASES) {
+    test(`is snappy block format of encodeProto: ${name}`, () => {
+      const body = encodePushRequest(streams);
+      assert.ok(Buffer.isBuffer(body));
+      assert.deepEqual(uncompress(body), Buffer.from(encodeProto(streams)));
+    });
+  }
+
+  test("round-trips through the test receiver's strict decoder", () => {
+    const streams = CASES.filter(c => c.name !== 'timestamps outside the uint32 fast path').flatMap(
+      c => c.streams,
+    );
+    const usable = streams.filter(s => s.entries.length > 0);
+    const decoded = decodePushBody(encodePushRequest(usable), 'tenant-a');
+    const expected = usable.flatMap(s =>
+      s.entries.map(e => ({
+        labelsString: s.labels,
+        sec: e.sec,
+        nsec: e.nsec,
+        line: e.line,
+        metadata: e.metadata ?? {},
+      })),
+    );
+    assert.deepEqual(
+      decoded.map(d => ({
+        labelsString: d.labelsString,
+        sec: d.sec,
+        nsec: d.nsec,
+        line: d.line,
+        metadata: d.metadata,
+      })),
+      expected,
+    );
+    assert.ok(decoded.every(d => d.tenant === 'tenant-a'));
+    assert.deepEqual(decoded.find(d => d.labelsString.includes('wéb'))?.labels, {
+      container: 'wéb',
+      path: 'C:\\x "q"',
+    });
+  });
+
+  test('a 1 MiB batch keeps every line (5 streams)', () => {
+    const streams: PushStream[] = Array.from({ length: 5 }, (_, s) => ({
+      labels: `{container="c${s}"}`,
+      entries: Array.from({ length: 2100 }, (_, i) => ({
+        sec: 1_790_000_000 + i,
+        nsec: (i * 7919) % 1e9,
+        line: `${s}:${i} ${'abcdefghij'.repeat(9)}`,
+      })),
+    }));
+    const decoded = decodePushBody(encodePushRequest(streams));
+    assert.equal(decoded.length, 10_500);
+    assert.deepEqual(
+      decoded.map(d => d.line),
+      streams.flatMap(s => s.entries.map(e => e.line)),
+    );
+  });
+});
