@@ -3,7 +3,7 @@
 // host. Also builds the tiny test image from Debian's busybox-static (no image can be pulled here).
 
 import { execFile, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, openSync, readFileSync, rmSync, symlinkSync, copyFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
@@ -12,7 +12,21 @@ const run = promisify(execFile);
 
 export const TEST_IMAGE = 'docktail-test/busybox:1';
 const BUSYBOX = '/bin/busybox';
-const APPLETS = ['sh', 'echo', 'sleep', 'printf', 'cat', 'seq', 'yes', 'head', 'true', 'date', 'trap', 'kill', 'usleep'];
+const APPLETS = [
+  'sh',
+  'echo',
+  'sleep',
+  'printf',
+  'cat',
+  'seq',
+  'yes',
+  'head',
+  'true',
+  'date',
+  'trap',
+  'kill',
+  'usleep',
+];
 
 /** @returns {Promise<{host: string, dir: string, pid: number}>} */
 export async function startDockerd(dir) {
@@ -38,7 +52,8 @@ export async function startDockerd(dir) {
   const host = `unix://${sock}`;
   const deadline = Date.now() + 60_000;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`dockerd exited with ${child.exitCode}; see ${dir}/dockerd.log`);
+    if (child.exitCode !== null)
+      throw new Error(`dockerd exited with ${child.exitCode}; see ${dir}/dockerd.log`);
     if (existsSync(sock)) {
       try {
         await run('docker', ['-H', host, 'version', '--format', '{{.Server.APIVersion}}']);

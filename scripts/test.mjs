@@ -21,7 +21,10 @@ function findTests(dir) {
   return out.sort();
 }
 
-const files = process.argv.length > 2 ? process.argv.slice(2) : [...findTests('test/unit'), ...findTests('test/integration')];
+const files =
+  process.argv.length > 2
+    ? process.argv.slice(2)
+    : [...findTests('test/unit'), ...findTests('test/integration')];
 
 let engine;
 let workDir;
@@ -35,14 +38,10 @@ try {
     console.log(`# private dockerd pid ${engine.pid} on ${host}`);
   }
   await buildTestImage(host, workDir);
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', '--test', '--test-timeout=300000', ...files],
-    {
-      stdio: 'inherit',
-      env: { ...process.env, DOCKTAIL_TEST_DOCKER_HOST: host, DOCKTAIL_TEST_WORKDIR: workDir },
-    },
-  );
+  const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-timeout=300000', ...files], {
+    stdio: 'inherit',
+    env: { ...process.env, DOCKTAIL_TEST_DOCKER_HOST: host, DOCKTAIL_TEST_WORKDIR: workDir },
+  });
   code = await new Promise(resolve => child.on('exit', (c, signal) => resolve(c ?? (signal ? 1 : 0))));
 } catch (err) {
   console.error(`test setup failed: ${err instanceof Error ? err.message : err}`);

@@ -22,7 +22,7 @@ export interface LoadTextOptions {
   env: Env;
   /** Directory that relative `*_file` paths resolve against. @default process.cwd() */
   cwd?: string;
-  /** Expand bare `$VAR` too (see expand-env.ts). @default true */
+  /** Expand bare `$VAR` too (see expand-env.ts). @default false */
   bareVariables?: boolean;
 }
 

@@ -2,7 +2,14 @@
 
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
-import { docker, groundTruth, parseRfc3339Nano, removeContainers, runContainer, waitExit } from '../harness/docker.js';
+import {
+  docker,
+  groundTruth,
+  parseRfc3339Nano,
+  removeContainers,
+  runContainer,
+  waitExit,
+} from '../harness/docker.js';
 
 const created: string[] = [];
 after(() => removeContainers(created));
