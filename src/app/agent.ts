@@ -2,6 +2,7 @@
 //! of the data flow's dependencies (positions → clients → targets → discovery → HTTP) and stops them in
 //! reverse. Only this module connects the pieces; they know each other only through core/types.
 
+import { readFileSync } from 'node:fs';
 import type { Config } from '../config/schema.js';
 import { errorMessage } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
@@ -18,7 +19,10 @@ import type { CompiledScrape } from './compile.js';
 import { compileScrapeConfigs } from './compile.js';
 import { DryRunSink, FanOutSink } from './sinks.js';
 
-export const VERSION = '0.1.0';
+/** The package version, read from package.json (two levels up from both src/app and dist/app). */
+export const VERSION: string = (
+  JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
 
 export interface AgentOptions {
   config: Config;

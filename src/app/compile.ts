@@ -33,12 +33,6 @@ export interface CompiledScrape {
   sdConfigs: CompiledSd[];
 }
 
-/**
- * Stages that need no work on lines read through the Engine API: `docker` and `cri` unwrap the
- * json-file / CRI envelope, which the API has already removed (see README, "pipeline_stages").
- */
-const NO_OP_STAGES = new Set(['docker', 'cri']);
-
 /** Reads a TLS file; a problem becomes an issue at `path`. */
 export function readTlsFiles(
   tls: TlsConfig,
@@ -107,14 +101,6 @@ export function compileConfig(
     for (const issue of compiled.issues) {
       const path = [...base, 'relabel_configs', ...issue.path];
       issues.push({ path, message: issue.message, line: locate(path) });
-    }
-    for (const stage of scrape.pipeline_stages) {
-      if (NO_OP_STAGES.has(stage.name)) continue;
-      issues.push({
-        path: stage.path,
-        message: `Pipeline stage \`${stage.name}\` is not supported by this version of docktail yet; remove it to start (lines are shipped unparsed)`,
-        line: locate(stage.path),
-      });
     }
     const rules: readonly RelabelRule[] = compiled.rules;
     scrapes.push({

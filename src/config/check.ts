@@ -21,6 +21,8 @@ export interface CheckContext {
   expandEnv: boolean;
   /** Reads a `*_file` secret (path as written in the config). */
   readSecret: (file: string) => { ok: true; value: string } | { ok: false; error: string };
+  /** Pipeline stages this version runs; any other known stage is an issue naming it. */
+  executableStages: ReadonlySet<string>;
 }
 
 /** The keys a mapping may have. */

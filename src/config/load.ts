@@ -11,6 +11,7 @@ import { errorMessage } from '../core/errors.js';
 import { expandEnv } from './expand-env.js';
 import type { Config, Locate } from './schema.js';
 import { validateConfig } from './validate.js';
+import { EXECUTABLE_STAGES } from './validate-scrape.js';
 import { parseYaml } from './yaml.js';
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -24,6 +25,11 @@ export interface LoadTextOptions {
   cwd?: string;
   /** Expand bare `$VAR` too (see expand-env.ts). @default false */
   bareVariables?: boolean;
+  /**
+   * Pipeline stages this version runs; a config naming another (known) stage gets an issue.
+   * @default EXECUTABLE_STAGES
+   */
+  executableStages?: ReadonlySet<string>;
 }
 
 export interface LoadOptions extends LoadTextOptions {
@@ -81,6 +87,7 @@ export function loadConfigText(text: string, options: LoadTextOptions): LoadResu
     locate,
     scalar: path => index.scalar(path),
     expandEnv: options.expandEnv,
+    executableStages: options.executableStages ?? EXECUTABLE_STAGES,
     readSecret: file => {
       try {
         return { ok: true, value: readFileSync(resolve(cwd, file), 'utf8').trim() };

@@ -1,6 +1,7 @@
 //! Validation of `scrape_configs[]`: job names, docker_sd_configs, and the shape of relabel_configs and
 //! pipeline_stages (both kept raw: the relabel and pipeline modules compile them and judge their values).
 
+import { compileRelabelConfigs } from '../relabel/compile.js';
 import type { Checker, KeySpec, Mapping, Path } from './check.js';
 import { isMapping, suggest } from './check.js';
 import type {
@@ -199,6 +200,12 @@ export function checkStages(
   return stages;
 }
 
+/**
+ * The stages this version runs. `docker` and `cri` unwrap the json-file / CRI envelope, which the
+ * Engine API has already removed, so they are accepted and do nothing (README, "pipeline_stages").
+ */
+export const EXECUTABLE_STAGES: ReadonlySet<string> = new Set(['docker', 'cri']);
+
 export function checkScrapeConfigs(c: Checker, items: readonly unknown[], path: Path): ScrapeConfig[] {
   const out: ScrapeConfig[] = [];
   const jobs = new Map<string, number>();
@@ -224,12 +231,28 @@ export function checkScrapeConfigs(c: Checker, items: readonly unknown[], path: 
       c.notice(at, 'no docker_sd_configs: this job discovers no containers');
     }
     const relabel: RawRelabelConfig[] = [];
-    (c.list(m, at, 'relabel_configs') ?? []).forEach((r, j) => {
+    const relabelItems = c.list(m, at, 'relabel_configs') ?? [];
+    const issuesBefore = c.issues.length;
+    relabelItems.forEach((r, j) => {
       const checked = checkRelabel(c, r, [...at, 'relabel_configs', j]);
       if (checked !== undefined) relabel.push(checked);
     });
+    // Values are judged by the relabel compiler itself (regexes, actions, templates), in this same pass,
+    // so that every mistake of the file is reported at once; rules whose shape is wrong are not judged.
+    if (c.issues.length === issuesBefore && relabel.length === relabelItems.length) {
+      for (const issue of compileRelabelConfigs(relabel).issues) {
+        c.issue([...at, 'relabel_configs', ...issue.path], issue.message);
+      }
+    }
     const stageItems = c.list(m, at, 'pipeline_stages') ?? [];
     const stages = checkStages(c, stageItems, [...at, 'pipeline_stages']);
+    for (const stage of stages) {
+      if (c.ctx.executableStages.has(stage.name)) continue;
+      c.issue(
+        stage.path,
+        `Pipeline stage \`${stage.name}\` is not supported by this version of docktail yet; remove it to start (lines are then shipped unparsed)`,
+      );
+    }
     out.push({ job_name: jobName, docker_sd_configs: sd, relabel_configs: relabel, pipeline_stages: stages });
   });
   return out;

@@ -6,6 +6,7 @@ import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { loadConfig, loadConfigText, mergeEnv } from '../../src/config/load.js';
+import { PIPELINE_STAGE_NAMES } from '../../src/config/schema.js';
 import { formatIssues, formatPath } from '../../src/core/errors.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -144,7 +145,13 @@ describe('loadConfig: files', () => {
   });
 
   it('reads password_file relative to the working directory and trims it', () => {
-    const r = loadConfig({ file: FULL, expandEnv: false, env: {}, cwd: join(here, '../fixtures/config') });
+    const r = loadConfig({
+      file: FULL,
+      expandEnv: false,
+      env: {},
+      cwd: join(here, '../fixtures/config'),
+      executableStages: PIPELINE_STAGE_NAMES,
+    });
     assert.deepEqual(r.issues, []);
     assert.equal(r.config!.clients[0]!.basic_auth!.password, 'hunter2');
   });
@@ -194,7 +201,7 @@ describe('loadConfigText', () => {
 
   it('undoubles backslashes like Promtail when expanding', () => {
     const text =
-      "scrape_configs:\n  - job_name: j\n    relabel_configs:\n      - regex: '(\\\\d+)\\\\.log'\n";
+      "scrape_configs:\n  - job_name: j\n    relabel_configs:\n      - regex: '(\\\\d+)\\\\.log'\n        target_label: n\n";
     const on = loadConfigText(text, { expandEnv: true, env: {} });
     const off = loadConfigText(text, { expandEnv: false, env: {} });
     assert.equal(on.config!.scrape_configs[0]!.relabel_configs[0]!.regex, '(\\d+)\\.log');
@@ -203,7 +210,7 @@ describe('loadConfigText', () => {
 
   it('leaves bare $VAR and $1 as written, as Promtail does', () => {
     const text =
-      'clients:\n  - url: http://l:3100/$LOKI_HOST\nscrape_configs:\n  - job_name: j\n    relabel_configs:\n      - replacement: $1\n';
+      'clients:\n  - url: http://l:3100/$LOKI_HOST\nscrape_configs:\n  - job_name: j\n    relabel_configs:\n      - replacement: $1\n        target_label: n\n';
     const r = loadConfigText(text, { expandEnv: true, env: { LOKI_HOST: 'l:3100' } });
     assert.deepEqual(r.issues, []);
     assert.equal(r.config!.clients[0]!.url, 'http://l:3100/$LOKI_HOST');

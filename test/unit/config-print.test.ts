@@ -5,11 +5,12 @@ import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { loadConfigText } from '../../src/config/load.js';
 import { printConfig, SECRET } from '../../src/config/print.js';
-import type { Config } from '../../src/config/schema.js';
+import { type Config, PIPELINE_STAGE_NAMES } from '../../src/config/schema.js';
 import { maskUrl } from '../../src/config/validate-client.js';
 
 const fixtures = join(dirname(fileURLToPath(import.meta.url)), '../fixtures/config');
-const opts = { expandEnv: false, env: {}, cwd: fixtures };
+// Every known stage is accepted here: this file tests printing, not which stages this version runs.
+const opts = { expandEnv: false, env: {}, cwd: fixtures, executableStages: PIPELINE_STAGE_NAMES };
 
 function loaded(text: string): Config {
   const r = loadConfigText(text, opts);

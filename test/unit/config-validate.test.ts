@@ -5,13 +5,14 @@ import { dirname, join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { type LoadResult, loadConfigText } from '../../src/config/load.js';
+import { PIPELINE_STAGE_NAMES } from '../../src/config/schema.js';
 import { requireClients } from '../../src/config/validate.js';
 import { formatIssues, formatPath } from '../../src/core/errors.js';
 
 const fixtures = join(dirname(fileURLToPath(import.meta.url)), '../fixtures/config');
 const read = (name: string) => readFileSync(join(fixtures, name), 'utf8');
 const load = (text: string, env: Record<string, string> = {}): LoadResult =>
-  loadConfigText(text, { expandEnv: false, env, cwd: fixtures });
+  loadConfigText(text, { expandEnv: false, env, cwd: fixtures, executableStages: PIPELINE_STAGE_NAMES });
 
 /** `path @line: message` for compact assertions. */
 function summary(r: LoadResult): string[] {
