@@ -8,9 +8,10 @@
 import { Backoff, sleep } from '../core/backoff.js';
 import { errorMessage } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
-import type { ContainerSummary, DockerClient, DockerEvent, NetworkSummary } from '../docker/client.js';
-import { timeNanoToSince } from '../docker/client.js';
+import type { ContainerSummary, DockerClient, NetworkSummary } from '../docker/client.js';
+import type { DockerEvent } from '../docker/events.js';
 import type { Metrics } from '../metrics/metrics.js';
+import { EventCursor } from './event-cursor.js';
 import { metaLabels } from './meta-labels.js';
 
 /** A container that is a target of this discovery. */
@@ -94,9 +95,8 @@ export class Discovery {
   #loops: Promise<unknown> | undefined;
   #stopped = false;
   #synced = false;
-  /** The newest event's timeNano (exact digits), to resume from, and the events seen at exactly that time. */
-  #lastTimeNano: string | undefined;
-  #keysAtLast = new Set<string>();
+  /** Where the events stream resumes, and the replayed events to skip. */
+  readonly #cursor = new EventCursor();
   readonly #firstSync: Promise<void>;
   #resolveFirstSync!: () => void;
   #eventsTried!: Promise<void>;
@@ -198,7 +198,7 @@ export class Discovery {
       try {
         // After any drop the engine may have restarted, possibly as another version.
         if (opened || down) await this.#o.client.negotiate(signal);
-        const since = this.#lastTimeNano === undefined ? undefined : timeNanoToSince(this.#lastTimeNano);
+        const since = this.#cursor.since;
         const events = this.#o.client.events(
           {
             since,
@@ -247,18 +247,8 @@ export class Discovery {
 
   #onEvent(event: DockerEvent): void {
     if (event.type !== 'container' || !EVENT_ACTIONS.includes(event.action)) return;
-    // A reconnect replays from `since` inclusive: skip the events at that very time that were already
-    // seen. Older ones are kept: the engine may publish events slightly out of time order.
-    const key = `${event.id}/${event.action}`;
-    const order = this.#lastTimeNano === undefined ? 1 : compareDigits(event.timeNano, this.#lastTimeNano);
-    if (order === 0 && this.#keysAtLast.has(key)) return;
-    if (order > 0) {
-      this.#lastTimeNano = event.timeNano;
-      this.#keysAtLast = new Set([key]);
-    } else if (order === 0) {
-      this.#keysAtLast.add(key);
-    }
-    this.#enqueue({ kind: 'event', event });
+    // A reconnect replays from `since` inclusive: the cursor skips the events already seen.
+    if (this.#cursor.admit(event)) this.#enqueue({ kind: 'event', event });
   }
 
   // ---- worker ----------------------------------------------------------------------------------------
@@ -443,10 +433,4 @@ function changed(a: DiscoveredContainer, b: DiscoveredContainer): boolean {
   if (ka.length !== Object.keys(b.metaLabels).length) return true;
   for (const k of ka) if (a.metaLabels[k] !== b.metaLabels[k]) return true;
   return false;
-}
-
-/** Compares two non-negative decimal integers given as digit strings. */
-function compareDigits(a: string, b: string): number {
-  if (a.length !== b.length) return a.length - b.length;
-  return a < b ? -1 : a > b ? 1 : 0;
 }

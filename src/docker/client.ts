@@ -1,6 +1,7 @@
 //! The Docker Engine API client: the only module that imports dockerode. It negotiates the API version,
 //! lists and inspects containers, lists networks, streams /events and opens raw /logs streams.
-//! docktail only reads from the engine: every request is a GET.
+//! docktail only reads from the engine: every request is a GET. The version policy is in version.ts,
+//! the events stream's parsing in events.ts.
 
 import type { IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
@@ -8,8 +9,9 @@ import { addAbortSignal, type Readable } from 'node:stream';
 import Docker from 'dockerode';
 import { DockerError, errorMessage } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
-/** The newest Engine API version whose answers this client has been checked against. */
-export const CLIENT_API_VERSION = '1.47';
+import { type DockerEvent, type EventsOptions, readEvents } from './events.js';
+import { abortable, engineMessage, isAbort, readBody } from './http.js';
+import { chooseApiVersion, parseVersion } from './version.js';
 
 /** TLS settings for `tcp://` and `https://` hosts (file contents, not paths). */
 export interface DockerTlsOptions {
@@ -95,221 +97,9 @@ export interface OpenLogsOptions {
   stderr: boolean;
 }
 
-/** One engine event (`GET /events`), reduced to what docktail reads. */
-export interface DockerEvent {
-  /** `container`, `network`, … */
-  type: string;
-  /** `start`, `die`, `destroy`, `rename`, … */
-  action: string;
-  /** Actor.ID: the container id for container events. */
-  id: string;
-  /** Actor.Attributes: for containers the labels, `image`, `name` (no `/`), and per action `exitCode`, `oldName`… */
-  attributes: Readonly<Record<string, string>>;
-  scope: string;
-  /** Seconds since the epoch. */
-  time: number;
-  /**
-   * Nanoseconds since the epoch as decimal digits, exact: the value is above 2^53, so it is read from the
-   * raw line, never through a JS number.
-   */
-  timeNano: string;
-}
-
-export interface EventsOptions {
-  /** Replay events from here on (inclusive): `seconds[.nanoseconds]`, see `timeNanoToSince`. */
-  since?: string;
-  /** Engine-side event filters (`type`, `event`, `label`, …). */
-  filters: Record<string, string[]>;
-  /** Called once the engine has accepted the subscription (the response headers arrived). */
-  onOpen?: () => void;
-  /** Called for a line that is not a usable event; it is skipped. @default a warning in the log */
-  onMalformed?: (line: string, reason: string) => void;
-}
-
-/** `1795235133846412732` → `1795235133.846412732`, the form `since` takes. */
-export function timeNanoToSince(timeNano: string): string {
-  const digits = timeNano.padStart(10, '0');
-  return `${digits.slice(0, -9).replace(/^0+(?=\d)/, '')}.${digits.slice(-9)}`;
-}
-
-/**
- * Finds the exact digits of the top-level `timeNano` in a raw event line. JSON.parse already rounded
- * `rounded`; the digits must round to the same number, which rules out a `timeNano` key among the labels.
- */
-function rawTimeNano(line: string, rounded: unknown): string | undefined {
-  const key = '"timeNano":';
-  let at = line.lastIndexOf(key);
-  while (at >= 0) {
-    let i = at + key.length;
-    while (line.charCodeAt(i) === 32) i++;
-    const start = i;
-    while (i < line.length && line.charCodeAt(i) >= 48 && line.charCodeAt(i) <= 57) i++;
-    if (i > start) {
-      const digits = line.slice(start, i);
-      if (typeof rounded !== 'number' || Number(digits) === rounded) return digits;
-    }
-    at = at === 0 ? -1 : line.lastIndexOf(key, at - 1);
-  }
-  return undefined;
-}
-
-/** Parses one line of the events stream; a string is the reason it is not an event. */
-export function parseEvent(line: string): DockerEvent | string {
-  let raw: {
-    Type?: unknown;
-    Action?: unknown;
-    Actor?: { ID?: unknown; Attributes?: unknown } | null;
-    scope?: unknown;
-    time?: unknown;
-    timeNano?: unknown;
-  };
-  try {
-    raw = JSON.parse(line);
-  } catch {
-    return 'not JSON';
-  }
-  if (raw === null || typeof raw !== 'object') return 'not a JSON object';
-  const id = raw.Actor?.ID;
-  if (typeof raw.Type !== 'string' || typeof raw.Action !== 'string' || typeof id !== 'string') {
-    return 'no Type, Action or Actor.ID';
-  }
-  let timeNano = rawTimeNano(line, raw.timeNano);
-  if (timeNano === undefined && typeof raw.time === 'number' && Number.isInteger(raw.time)) {
-    timeNano = `${raw.time}000000000`;
-  }
-  if (timeNano === undefined) return 'no timeNano';
-  const attrs = raw.Actor?.Attributes;
-  const attributes: Record<string, string> = {};
-  if (attrs && typeof attrs === 'object') {
-    for (const [k, v] of Object.entries(attrs)) if (typeof v === 'string') attributes[k] = v;
-  }
-  return {
-    type: raw.Type,
-    action: raw.Action,
-    id,
-    attributes,
-    scope: typeof raw.scope === 'string' ? raw.scope : '',
-    time: typeof raw.time === 'number' ? raw.time : Number(timeNano.slice(0, -9) || '0'),
-    timeNano,
-  };
-}
-
-/** Longest events line accepted; a longer one is reported as malformed and skipped. */
-const MAX_EVENT_LINE = 1024 * 1024;
-
-/** Splits the JSON-lines body into events; malformed lines go to `onMalformed`. */
-async function* readEvents(
-  res: IncomingMessage,
-  onMalformed: (line: string, reason: string) => void,
-): AsyncGenerator<DockerEvent, void, undefined> {
-  res.setEncoding('utf8');
-  let pending = '';
-  let skipping = false;
-  for await (const chunk of res as AsyncIterable<string>) {
-    let from = 0;
-    for (let nl = chunk.indexOf('\n'); nl >= 0; nl = chunk.indexOf('\n', from)) {
-      const part = chunk.slice(from, nl);
-      from = nl + 1;
-      const line = pending === '' ? part : pending + part;
-      pending = '';
-      if (skipping) {
-        skipping = false;
-        continue;
-      }
-      // json-seq framing puts RS (0x1e) before each record; \r\n endings are tolerated too.
-      let text = line.charCodeAt(0) === 0x1e ? line.slice(1) : line;
-      if (text.endsWith('\r')) text = text.slice(0, -1);
-      if (text.trim() === '') continue;
-      const event = parseEvent(text);
-      if (typeof event === 'string') onMalformed(text, event);
-      else yield event;
-    }
-    if (!skipping) {
-      pending += chunk.slice(from);
-      if (pending.length > MAX_EVENT_LINE) {
-        onMalformed(pending.slice(0, 200), `line longer than ${MAX_EVENT_LINE} characters`);
-        pending = '';
-        skipping = true;
-      }
-    }
-  }
-  if (!skipping && pending.trim() !== '') onMalformed(pending, 'incomplete line at the end of the stream');
-}
-
 /** Every status code counts as an answer for docker-modem; this client sorts them out itself. */
 const ANY_STATUS: Record<number, boolean> = {};
 for (let code = 100; code < 600; code++) ANY_STATUS[code] = true;
-
-/** An API version as [major, minor]. */
-function parseVersion(v: string): [number, number] | null {
-  const m = /^(\d+)\.(\d+)$/.exec(v.trim());
-  return m ? [Number(m[1]), Number(m[2])] : null;
-}
-
-function compareVersions(a: string, b: string): number {
-  const pa = parseVersion(a) ?? [0, 0];
-  const pb = parseVersion(b) ?? [0, 0];
-  return pa[0] !== pb[0] ? pa[0] - pb[0] : pa[1] - pb[1];
-}
-
-/**
- * The version to speak: the engine's newest or ours, whichever is older, but never below the engine's
- * minimum (an engine that dropped our version still answers in a version it supports).
- */
-export function chooseApiVersion(engineMax: string, engineMin: string | undefined): string {
-  let v = compareVersions(engineMax, CLIENT_API_VERSION) < 0 ? engineMax : CLIENT_API_VERSION;
-  if (engineMin !== undefined && parseVersion(engineMin) && compareVersions(v, engineMin) < 0) v = engineMin;
-  return v;
-}
-
-/** `promise`, or the abort reason as soon as `signal` aborts. */
-function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (!signal) return promise;
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      value => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      err => {
-        signal.removeEventListener('abort', onAbort);
-        reject(err);
-      },
-    );
-  });
-}
-
-function isAbort(err: unknown, signal: AbortSignal | undefined): boolean {
-  return signal?.aborted === true || (err instanceof Error && err.name === 'AbortError');
-}
-
-/** Reads a whole (small) response body. */
-async function readBody(res: IncomingMessage, limit = 64 * 1024 * 1024): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of res as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > limit) {
-      res.destroy();
-      throw new DockerError(`engine answer larger than ${limit} bytes`);
-    }
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
-
-/** The engine's error text from a JSON `{"message": …}` body, or the body itself. */
-function engineMessage(body: string, status: number): string {
-  try {
-    const parsed = JSON.parse(body) as { message?: unknown };
-    if (typeof parsed.message === 'string' && parsed.message !== '') return parsed.message;
-  } catch {}
-  const text = body.trim();
-  return text === '' ? `HTTP ${status}` : text;
-}
 
 export class DockerClient {
   /** The host as configured, without user info: the name in logs and metrics. */

@@ -2,10 +2,11 @@
 //! and validation rules (model/relabel/relabel.go `Validate`, v3) and its error texts. Every regex
 //! is translated from Go syntax and anchored here, at load time.
 
-import type { TemplatePart } from './go-regex.js';
-import { parseTemplate, translateGoRegex } from './go-regex.js';
+import { translateGoRegex } from './go-regex.js';
 import type { RelabelAction, RelabelRule } from './relabel.js';
 import { isValidLabelName, RELABEL_ACTIONS } from './relabel.js';
+import type { TemplatePart } from './template.js';
+import { parseTemplate } from './template.js';
 
 /**
  * One `relabel_configs` entry with its YAML values as they come. `null` (a key written with no

@@ -5,8 +5,8 @@
 
 import { createHash } from 'node:crypto';
 import type { Labels } from '../core/types.js';
-import type { TemplatePart } from './go-regex.js';
-import { expandTemplate } from './go-regex.js';
+import type { TemplatePart } from './template.js';
+import { expandTemplate } from './template.js';
 
 export const RELABEL_ACTIONS = [
   'replace',

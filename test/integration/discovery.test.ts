@@ -16,13 +16,9 @@ import type {
   DiscoveryHandler,
 } from '../../src/discovery/discovery.js';
 import { Discovery } from '../../src/discovery/discovery.js';
-import {
-  type ContainerSummary,
-  chooseApiVersion,
-  DockerClient,
-  parseEvent,
-  timeNanoToSince,
-} from '../../src/docker/client.js';
+import { type ContainerSummary, DockerClient } from '../../src/docker/client.js';
+import { parseEvent, timeNanoToSince } from '../../src/docker/events.js';
+import { chooseApiVersion } from '../../src/docker/version.js';
 import { Metrics } from '../../src/metrics/metrics.js';
 import {
   docker,

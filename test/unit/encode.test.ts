@@ -3,7 +3,7 @@ import { describe, test } from 'node:test';
 import { uncompress } from 'snappyjs';
 import type { PushStream } from '../../src/loki/encode.js';
 import { encodeProto, encodePushRequest } from '../../src/loki/encode.js';
-import { decodePushBody, PushRequestType } from '../fakes/loki-receiver.js';
+import { decodePushBody, PushRequestType } from '../fakes/loki-push-decode.js';
 
 /** The message protobufjs reflection encodes for the same streams. */
 function toMessage(streams: readonly PushStream[]): Record<string, unknown> {

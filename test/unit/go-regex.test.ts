@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { expandReplacement, parseTemplate, translateGoRegex } from '../../src/relabel/go-regex.js';
+import { translateGoRegex } from '../../src/relabel/go-regex.js';
+import { expandReplacement, parseTemplate } from '../../src/relabel/template.js';
 
 function compile(source: string, anchor = false): RegExp {
   const r = translateGoRegex(source, { anchor });

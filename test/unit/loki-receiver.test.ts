@@ -4,8 +4,9 @@ import { after, before, beforeEach, describe, test } from 'node:test';
 import protobuf from 'protobufjs';
 import { compress } from 'snappyjs';
 import { encodePushRequest } from '../../src/loki/encode.js';
+import { PushRequestType, parseLabels } from '../fakes/loki-push-decode.js';
 import type { LokiReceiver } from '../fakes/loki-receiver.js';
-import { PushRequestType, parseLabels, startLokiReceiver } from '../fakes/loki-receiver.js';
+import { startLokiReceiver } from '../fakes/loki-receiver.js';
 
 const TS = { seconds: 1_790_000_000, nanos: 5 };
 
