@@ -37,6 +37,38 @@ export interface AgentOptions {
 /** A client that failed every try for this long makes /ready answer 503. */
 const READY_FAILING_MS = 60_000;
 
+/** What /ready weighs, at one moment. */
+export interface ReadinessInput {
+  /** The first discovery of every docker_sd_config has finished. */
+  firstSync: boolean;
+  /** Each client's name and, while it fails every try, since when (`Date.now()`). */
+  clients: ReadonlyArray<{ name: string; failingSince?: number | undefined }>;
+  positions?: { ok: boolean; lastError?: string | undefined } | undefined;
+  /** `Date.now()` of the question. */
+  now: number;
+  /** How long a client may fail every try before the agent is not ready. @default 60000 */
+  failingMs?: number;
+}
+
+/** Ready: first discovery done, no client failing every try for `failingMs`, positions writable. */
+export function readiness(input: ReadinessInput): { ready: boolean; reasons: string[] } {
+  const failingMs = input.failingMs ?? READY_FAILING_MS;
+  const reasons: string[] = [];
+  if (!input.firstSync) reasons.push('first discovery not finished');
+  for (const client of input.clients) {
+    const since = client.failingSince;
+    if (since !== undefined && input.now - since >= failingMs) {
+      reasons.push(
+        `client ${client.name} has failed every push for ${Math.round((input.now - since) / 1000)}s`,
+      );
+    }
+  }
+  const health = input.positions;
+  if (health && !health.ok)
+    reasons.push(`positions file not writable: ${health.lastError ?? 'unknown error'}`);
+  return { ready: reasons.length === 0, reasons };
+}
+
 export class Agent {
   readonly #o: AgentOptions;
   readonly metrics = new Metrics({ defaultMetrics: true });
@@ -142,25 +174,19 @@ export class Agent {
   }
 
   ready(): { ready: boolean; reasons: string[] } {
-    const reasons: string[] = [];
-    if (!this.#firstSync) reasons.push('first discovery not finished');
-    const now = Date.now();
-    for (const client of this.#clients) {
-      const s = client.status();
-      if (s.failingSince !== undefined && now - s.failingSince >= READY_FAILING_MS) {
-        reasons.push(
-          `client ${client.name} has failed every push for ${Math.round((now - s.failingSince) / 1000)}s`,
-        );
-      }
-    }
-    const health = this.#positions?.health();
-    if (health && !health.ok)
-      reasons.push(`positions file not writable: ${health.lastError ?? 'unknown error'}`);
-    return { ready: reasons.length === 0, reasons };
+    return readiness({
+      firstSync: this.#firstSync,
+      clients: this.#clients.map(c => ({ name: c.name, failingSince: c.status().failingSince })),
+      positions: this.#positions?.health(),
+      now: Date.now(),
+    });
   }
 
   targets(): unknown {
     return {
+      version: VERSION,
+      // The server's clock, so the status page shows "3 s ago" right whatever the browser's clock says.
+      now: new Date().toISOString(),
       ready: this.ready(),
       clients: this.#clients.map(c => ({ url: c.name, ...c.status() })),
       targets: this.#manager?.snapshot() ?? [],

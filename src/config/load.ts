@@ -83,6 +83,14 @@ export function loadConfigText(text: string, options: LoadTextOptions): LoadResu
   }
   const index = parsed.index;
   const locate: Locate = path => sourceLine(index.line(path));
+  // Expansion issues are found in the raw text, by line: name the config path written on that line.
+  for (let i = 0; i < issues.length; i++) {
+    const issue = issues[i]!;
+    if (issue.path.length > 0 || issue.line === undefined) continue;
+    const parsedLine = lineMap === undefined ? issue.line : lineMap.indexOf(issue.line) + 1;
+    const path = parsedLine > 0 ? index.pathAt(parsedLine) : undefined;
+    if (path !== undefined) issues[i] = { ...issue, path };
+  }
   const result = validateConfig(parsed.value, {
     locate,
     scalar: path => index.scalar(path),

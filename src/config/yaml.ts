@@ -28,6 +28,7 @@ export interface ScalarInfo {
 }
 
 interface Entry {
+  path: YamlPath;
   /** Offset of the mapping key, or of the sequence item's node; -1 when unknown. */
   offset: number;
   scalar?: ScalarInfo;
@@ -59,6 +60,19 @@ export class YamlIndex {
       if (offset !== undefined && offset >= 0) return this.#lineOf(offset);
     }
     return undefined;
+  }
+
+  /**
+   * The deepest path with a key or an item on `line` (1-based, in the parsed text), for a problem found
+   * in the raw text (an unset variable) to be named by its path; undefined when the line has none.
+   */
+  pathAt(line: number): YamlPath | undefined {
+    let best: YamlPath | undefined;
+    for (const entry of this.#entries.values()) {
+      if (entry.offset < 0 || (best !== undefined && entry.path.length <= best.length)) continue;
+      if (this.#lineOf(entry.offset) === line) best = entry.path;
+    }
+    return best;
   }
 
   /** How the scalar at `path` was written; undefined when it is not a scalar or came through an alias. */
@@ -117,7 +131,8 @@ export class YamlIndex {
         top.wantKey = false;
         if (ev.type === EVENT_ID.SCALAR && top.path !== null) {
           top.key = getScalarValue(source, ev);
-          this.#entries.set(pathKey([...top.path, top.key]), { offset: ev.valueStart });
+          const keyPath = [...top.path, top.key];
+          this.#entries.set(pathKey(keyPath), { path: keyPath, offset: ev.valueStart });
         } else {
           top.key = undefined;
         }
@@ -138,7 +153,7 @@ export class YamlIndex {
         const key = pathKey(path);
         let entry = this.#entries.get(key);
         if (entry === undefined) {
-          entry = { offset: nodeOffset(ev) };
+          entry = { path, offset: nodeOffset(ev) };
           this.#entries.set(key, entry);
         }
         if (ev.type === EVENT_ID.SCALAR) {

@@ -54,9 +54,29 @@ const EMPTY = Buffer.alloc(0);
 /** A held-line buffer larger than this is released after its line, so idle followers stay small. */
 const KEEP_CAPACITY = 256 * 1024;
 
+/** A partial line of one stream (a message that did not end in `\n`), while `held`. */
+class HeldLine {
+  readonly stream: StreamName;
+  held = false;
+  sec = 0;
+  nsec = 0;
+  buf: Buffer = EMPTY;
+  /** Bytes kept in `buf` (≤ the cap). */
+  len = 0;
+  /** Bytes of the line so far, kept or not. */
+  total = 0;
+  /** Last byte of the line so far (kept or not), to strip a TTY `\r` that ended a previous piece. */
+  last = -1;
+
+  constructor(stream: StreamName) {
+    this.stream = stream;
+  }
+}
+
 /**
  * Joins message pieces into lines. Both framings feed it: frames (multiplexed) through `frame()`,
- * raw TTY messages through `part()`. Pieces of one line share the stream and the timestamp.
+ * raw TTY messages through `part()`. Pieces of one line share the stream and the timestamp; the engine
+ * writes stdout and stderr independently, so the other stream's messages may come between them.
  */
 class LineAssembler implements FrameHandler, TtyHandler {
   readonly #sink: DecodedLineSink;
@@ -68,18 +88,9 @@ class LineAssembler implements FrameHandler, TtyHandler {
   readonly #ts = new TimestampParser();
   stopped = false;
 
-  // The held partial line (a message that did not end in `\n`), while #held.
-  #held = false;
-  #stream: StreamName = 'stdout';
-  #sec = 0;
-  #nsec = 0;
-  #buf: Buffer = EMPTY;
-  /** Bytes kept in #buf (≤ #cap). */
-  #len = 0;
-  /** Bytes of the line so far, kept or not. */
-  #total = 0;
-  /** Last byte of the line so far (kept or not), to strip a TTY `\r` that ended a previous piece. */
-  #last = -1;
+  // One held partial line per stream: a long stdout line's parts may have stderr lines between them.
+  readonly #out = new HeldLine('stdout');
+  readonly #err = new HeldLine('stderr');
 
   constructor(o: LogDecoderOptions) {
     this.#sink = o.sink;
@@ -117,28 +128,28 @@ class LineAssembler implements FrameHandler, TtyHandler {
     end: number,
     complete: boolean,
   ): void {
-    if (this.#held) {
-      if (stream === this.#stream && sec === this.#sec && nsec === this.#nsec) {
-        this.#append(buf, start, end);
-        if (complete) this.#emitHeld(true);
+    const h = stream === 'stdout' ? this.#out : this.#err;
+    if (h.held) {
+      if (sec === h.sec && nsec === h.nsec) {
+        this.#append(h, buf, start, end);
+        if (complete) this.#emitHeld(h, true);
         return;
       }
-      // A partial followed by another stream or another timestamp is a line of its own (e.g. the last
-      // output of a container before it restarted). Emitting it now keeps lines in stream order.
-      this.#emitHeld(false);
+      // A partial followed by a piece of the same stream with another timestamp is a line of its own
+      // (e.g. the last output of a container before it restarted). Emitting it now keeps stream order.
+      this.#emitHeld(h, false);
     }
     if (complete) {
       this.#emit(stream, sec, nsec, buf, start, end);
       return;
     }
-    this.#held = true;
-    this.#stream = stream;
-    this.#sec = sec;
-    this.#nsec = nsec;
-    this.#len = 0;
-    this.#total = 0;
-    this.#last = -1;
-    this.#append(buf, start, end);
+    h.held = true;
+    h.sec = sec;
+    h.nsec = nsec;
+    h.len = 0;
+    h.total = 0;
+    h.last = -1;
+    this.#append(h, buf, start, end);
   }
 
   systemError(buf: Buffer, start: number, end: number): void {
@@ -148,14 +159,22 @@ class LineAssembler implements FrameHandler, TtyHandler {
 
   invalid(message: string): void {
     this.stopped = true;
-    this.#held = false;
+    this.#out.held = false;
+    this.#err.held = false;
     this.#sink.protocolError(message);
   }
 
   /** The stream ended: emits a held partial line if `flush`, else forgets it. */
   finish(flush: boolean): void {
-    if (this.#held && flush && !this.stopped) this.#emitHeld(false);
-    this.#held = false;
+    if (flush && !this.stopped) {
+      // Both streams may hold a last line: the older one first.
+      const out = this.#out;
+      const err = this.#err;
+      const errFirst = err.sec < out.sec || (err.sec === out.sec && err.nsec < out.nsec);
+      for (const h of errFirst ? [err, out] : [out, err]) if (h.held) this.#emitHeld(h, false);
+    }
+    this.#out.held = false;
+    this.#err.held = false;
   }
 
   /** A line that arrived whole in one piece: decoded straight from the chunk. */
@@ -166,20 +185,20 @@ class LineAssembler implements FrameHandler, TtyHandler {
     else this.#over(stream, sec, nsec, buf, start, n);
   }
 
-  #emitHeld(complete: boolean): void {
-    let len = this.#len;
-    let total = this.#total;
-    if (complete && this.#tty && this.#last === 0x0d) {
+  #emitHeld(h: HeldLine, complete: boolean): void {
+    let len = h.len;
+    let total = h.total;
+    if (complete && this.#tty && h.last === 0x0d) {
       total--;
       if (len > total) len = total;
     }
-    this.#held = false;
+    h.held = false;
     if (total <= this.#cap) {
-      this.#sink.line(this.#stream, this.#sec, this.#nsec, this.#buf.toString('utf8', 0, len), false);
+      this.#sink.line(h.stream, h.sec, h.nsec, h.buf.toString('utf8', 0, len), false);
     } else {
-      this.#over(this.#stream, this.#sec, this.#nsec, this.#buf, 0, total);
+      this.#over(h.stream, h.sec, h.nsec, h.buf, 0, total);
     }
-    if (this.#buf.length > KEEP_CAPACITY) this.#buf = EMPTY;
+    if (h.buf.length > KEEP_CAPACITY) h.buf = EMPTY;
   }
 
   /** A line of `total` bytes over the cap, whose first #cap bytes are at `buf[start…]`. */
@@ -192,23 +211,23 @@ class LineAssembler implements FrameHandler, TtyHandler {
     this.#sink.line(stream, sec, nsec, buf.toString('utf8', start, end), true);
   }
 
-  /** Adds a piece to the held line, keeping no more than #cap bytes: the rest is counted, not stored. */
-  #append(buf: Buffer, start: number, end: number): void {
+  /** Adds a piece to a held line, keeping no more than #cap bytes: the rest is counted, not stored. */
+  #append(h: HeldLine, buf: Buffer, start: number, end: number): void {
     const n = end - start;
     if (n === 0) return;
-    this.#last = buf[end - 1]!;
-    this.#total += n;
-    const take = Math.min(n, this.#cap - this.#len);
+    h.last = buf[end - 1]!;
+    h.total += n;
+    const take = Math.min(n, this.#cap - h.len);
     if (take <= 0) return;
-    const need = this.#len + take;
-    if (need > this.#buf.length) {
+    const need = h.len + take;
+    if (need > h.buf.length) {
       // Grow geometrically up to the cap: long lines arrive as many 16 KiB parts.
-      const grown = Buffer.allocUnsafe(Math.min(this.#cap, Math.max(need, 2 * this.#buf.length, 32 * 1024)));
-      this.#buf.copy(grown, 0, 0, this.#len);
-      this.#buf = grown;
+      const grown = Buffer.allocUnsafe(Math.min(this.#cap, Math.max(need, 2 * h.buf.length, 32 * 1024)));
+      h.buf.copy(grown, 0, 0, h.len);
+      h.buf = grown;
     }
-    buf.copy(this.#buf, this.#len, start, start + take);
-    this.#len = need;
+    buf.copy(h.buf, h.len, start, start + take);
+    h.len = need;
   }
 }
 

@@ -107,7 +107,9 @@ describe('LogDecoder, multiplexed', () => {
     }
   });
 
-  it('emits a partial as its own line when another stream or timestamp follows', () => {
+  it("joins a line's parts across the other stream's lines; another timestamp of its stream ends it", () => {
+    // The engine writes stdout and stderr independently: a stderr line can come between the 16 KiB
+    // parts of a stdout line (measured with json-file on engine 20.10).
     const a = 'A'.repeat(16384);
     const stream = Buffer.concat([
       frame(1, `${stamp(S, 1)} ${a}`), // stdout part 1 of a long line
@@ -122,18 +124,39 @@ describe('LogDecoder, multiplexed', () => {
     assertAnyChunking(
       stream,
       [
-        ['line', 'stdout', S, 1, a, false],
         ['line', 'stderr', S, 2, 'stderr in between', false],
-        ['line', 'stdout', S, 1, 'rest', false],
+        ['line', 'stdout', S, 1, `${a}rest`, false],
         ['line', 'stdout', S, 3, 'no-newline', false],
         ['line', 'stdout', S + 9, 0, 'after restart', false],
-        ['line', 'stderr', S, 4, a, false],
         ['line', 'stdout', S, 4, 'same ts other stream', false],
-        ['line', 'stderr', S, 4, 'tail', false],
+        ['line', 'stderr', S, 4, `${a}tail`, false],
       ],
       {},
       12,
     );
+    // Over the limit: the interleaved line is dropped once, as one line.
+    assertAnyChunking(
+      Buffer.concat([
+        frame(1, `${stamp(S, 1)} ${a}`),
+        frame(2, `${stamp(S, 2)} e\n`),
+        frame(1, `${stamp(S, 1)} b\n`),
+      ]),
+      [
+        ['line', 'stderr', S, 2, 'e', false],
+        ['dropped', 'stdout', S, 1, 16385],
+      ],
+      { maxLineSize: 1000 },
+      12,
+    );
+  });
+
+  it('flushes the held partials of both streams at the end, older first', () => {
+    const stream = Buffer.concat([frame(2, `${stamp(S, 5)} err-last`), frame(1, `${stamp(S, 3)} out-last`)]);
+    assert.deepEqual(decode([stream], {}, true), [
+      ['line', 'stdout', S, 3, 'out-last', false],
+      ['line', 'stderr', S, 5, 'err-last', false],
+    ]);
+    assert.deepEqual(decode([stream], {}, false), []);
   });
 
   it('flushes a held partial at the end only when asked', () => {
