@@ -69,7 +69,20 @@ export interface LokiClientStatus {
   retrying: boolean;
   /** Since when (`Date.now()`) a batch has failed max_retries times in a row; cleared on success. */
   failingSince?: number;
+  /** Entries Loki accepted since start. */
+  sentEntries: number;
+  /** Line bytes Loki accepted since start. */
+  sentBytes: number;
+  /** Push tries that failed and were tried again, since start. */
+  retries: number;
+  /** Entries dropped since start, by reason; a reason appears once it has dropped something. */
+  dropped: Partial<Record<DropReason, number>>;
+  /** Line bytes held now: open, queued and in-flight batches. */
+  pendingBytes: number;
 }
+
+/** The part of the status that a push outcome replaces; the counters live beside it. */
+type PushHealth = Pick<LokiClientStatus, 'lastPushAt' | 'lastError' | 'retrying' | 'failingSince'>;
 
 /** Merged streams kept per input stream; the cache starts over past this many (target churn). */
 const MAX_CACHED_STREAMS = 10_000;
@@ -95,7 +108,10 @@ export class LokiClient implements EntrySink {
   #pendingBytes = 0;
   #waiters: Array<() => void> = [];
   #stopping: Promise<void> | undefined;
-  #status: LokiClientStatus = { retrying: false };
+  #status: PushHealth = { retrying: false };
+  // Plain counters beside the metrics, so /targets can show them per client without reading the registry.
+  readonly #counts = { sentEntries: 0, sentBytes: 0, retries: 0 };
+  readonly #dropped: Partial<Record<DropReason, number>> = {};
 
   constructor(options: LokiClientOptions) {
     this.name = options.name;
@@ -157,7 +173,12 @@ export class LokiClient implements EntrySink {
   }
 
   status(): LokiClientStatus {
-    return { ...this.#status };
+    return {
+      ...this.#status,
+      ...this.#counts,
+      dropped: { ...this.#dropped },
+      pendingBytes: this.#pendingBytes,
+    };
   }
 
   /**
@@ -278,6 +299,7 @@ export class LokiClient implements EntrySink {
       failures += 1;
       this.#status.retrying = true;
       this.#metrics.retries.inc({ client: this.name, reason: statusLabel(result) });
+      this.#counts.retries += 1;
       const exhausted = this.#backoff.maxRetries > 0 && failures >= this.#backoff.maxRetries;
       let waitMs = exhausted ? this.#backoff.maxMs : backoff.next();
       // Retry-After is a lower bound on the wait, capped at the longest backoff.
@@ -322,6 +344,8 @@ export class LokiClient implements EntrySink {
     const client = this.name;
     this.#metrics.sentEntries.inc({ client }, batch.count);
     this.#metrics.sentBytes.inc({ client }, batch.bytes);
+    this.#counts.sentEntries += batch.count;
+    this.#counts.sentBytes += batch.bytes;
     this.#metrics.batchLatency.observe({ client }, Math.max(0, Date.now() / 1000 - batch.oldestTimestamp()));
     if (this.#status.failingSince !== undefined) {
       this.#logger.info('Loki accepts pushes again', { failing_ms: Date.now() - this.#status.failingSince });
@@ -332,6 +356,7 @@ export class LokiClient implements EntrySink {
 
   #drop(batch: Batch, reason: DropReason, message: string): void {
     this.#metrics.droppedEntries.inc({ client: this.name, reason }, batch.count);
+    this.#dropped[reason] = (this.#dropped[reason] ?? 0) + batch.count;
     this.#logger.error('Loki rejected a batch; its entries are dropped', {
       tenant: batch.tenant,
       reason,

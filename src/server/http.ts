@@ -1,11 +1,13 @@
-//! The HTTP surface: /metrics (Prometheus text), /ready, /targets (JSON). node:http is enough for three
-//! read-only routes.
+//! The HTTP surface: /metrics (Prometheus text), /ready, /targets (the status page for browsers, JSON
+//! otherwise) and /targets.json. node:http is enough for a few read-only routes.
 
+import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../core/logger.js';
 import type { Metrics } from '../metrics/metrics.js';
+import { prefersHtml, renderStatusPage, statusPageCsp } from './status-page.js';
 
 export interface HttpServerOptions {
   address: string;
@@ -14,7 +16,7 @@ export interface HttpServerOptions {
   logger: Logger;
   /** Ready: first discovery done, and no client has failed every try for a minute. */
   ready: () => { ready: boolean; reasons: string[] };
-  /** The /targets document. */
+  /** The /targets document (JSON-serialisable). */
   targets: () => unknown;
   /** Runs before /metrics renders (gauges computed at scrape time). */
   beforeScrape: () => void;
@@ -53,7 +55,7 @@ export class HttpServer {
   }
 
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const path = (req.url ?? '/').split('?')[0];
+    const [path, query = ''] = (req.url ?? '/').split('?', 2);
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { Allow: 'GET, HEAD' }).end();
       return;
@@ -72,10 +74,25 @@ export class HttpServer {
           .end(r.ready ? 'Ready\n' : `Not ready: ${r.reasons.join('; ')}\n`);
         return;
       }
-      case '/targets': {
-        res
-          .writeHead(200, { 'Content-Type': 'application/json; charset=utf-8' })
-          .end(`${JSON.stringify(this.#o.targets(), null, 2)}\n`);
+      case '/targets':
+      case '/targets.json': {
+        // /targets.json and ?format=json are always JSON (scripts); /targets negotiates on Accept.
+        const format = new URLSearchParams(query).get('format');
+        const html =
+          path === '/targets' && format !== 'json' && (format === 'html' || prefersHtml(req.headers.accept));
+        const document = this.#o.targets();
+        const headers: Record<string, string> = { 'Cache-Control': 'no-store' };
+        if (path === '/targets') headers.Vary = 'Accept';
+        if (!html) {
+          headers['Content-Type'] = 'application/json; charset=utf-8';
+          res.writeHead(200, headers).end(`${JSON.stringify(document, null, 2)}\n`);
+          return;
+        }
+        const nonce = randomBytes(16).toString('base64');
+        headers['Content-Type'] = 'text/html; charset=utf-8';
+        headers['Content-Security-Policy'] = statusPageCsp(nonce);
+        headers['X-Content-Type-Options'] = 'nosniff';
+        res.writeHead(200, headers).end(renderStatusPage({ document, nonce }));
         return;
       }
       case '/':

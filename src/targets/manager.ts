@@ -4,7 +4,7 @@
 //! follower has ended and every line it handed on has an outcome.
 
 import type { Logger } from '../core/logger.js';
-import type { EntrySink, Labels, LokiStream } from '../core/types.js';
+import type { Cursor, EntrySink, Labels, LokiStream } from '../core/types.js';
 import { formatTimestamp, lokiStream } from '../core/types.js';
 import type { DiscoveredContainer, DiscoveryHandler } from '../discovery/discovery.js';
 import type { DockerClient } from '../docker/client.js';
@@ -22,6 +22,8 @@ export interface ScrapeTargetsConfig {
   rules: readonly RelabelRule[];
   /** Prefix of position keys: '' for the first scrape config (keys are container ids, as Promtail's). */
   positionPrefix: string;
+  /** Where this scrape config's followers push (its pipeline); the manager's sink when absent. */
+  sink?: EntrySink;
 }
 
 export interface TargetManagerOptions {
@@ -62,6 +64,14 @@ export interface TargetSnapshot {
   reconnects: number;
   lastLineAt?: string;
   lastError?: string;
+  /** Seconds between the newest line read and the committed position (as docktail_cursor_lag_seconds). */
+  cursorLagSeconds?: number;
+}
+
+/** Seconds the committed cursor trails the read cursor; 0 before anything is committed. */
+function lagSeconds(read: Cursor, committed: Cursor | undefined): number {
+  if (!committed) return 0;
+  return Math.max(0, read.sec - committed.sec + (read.nsec - committed.nsec) / 1e9);
 }
 
 export class TargetManager {
@@ -139,7 +149,7 @@ export class TargetManager {
       name: c.name,
       routes,
       client,
-      sink: this.#o.sink,
+      sink: scrape.sink ?? this.#o.sink,
       tracker,
       maxLineSize: this.#o.maxLineSize,
       truncate: this.#o.truncate,
@@ -198,10 +208,7 @@ export class TargetManager {
       byState.set(state, (byState.get(state) ?? 0) + 1);
       const read = t.tracker.readCursor;
       const committed = t.tracker.committed;
-      if (read) {
-        const lag = committed ? read.sec + read.nsec / 1e9 - (committed.sec + committed.nsec / 1e9) : 0;
-        this.#o.metrics.cursorLag.set({ container: t.name }, Math.max(0, lag));
-      }
+      if (read) this.#o.metrics.cursorLag.set({ container: t.name }, lagSeconds(read, committed));
     }
     this.#o.metrics.activeTargets.reset();
     for (const [state, n] of byState) this.#o.metrics.activeTargets.set({ state }, n);
@@ -233,7 +240,10 @@ export class TargetManager {
       const c = t.tracker.committed;
       if (c) snap.cursor = `${formatTimestamp(c.sec, c.nsec)}#${c.count}`;
       const r = t.tracker.readCursor;
-      if (r) snap.readCursor = `${formatTimestamp(r.sec, r.nsec)}#${r.count}`;
+      if (r) {
+        snap.readCursor = `${formatTimestamp(r.sec, r.nsec)}#${r.count}`;
+        snap.cursorLagSeconds = lagSeconds(r, c);
+      }
       if (st.lastLineAt !== undefined) snap.lastLineAt = new Date(st.lastLineAt).toISOString();
       if (st.lastError !== undefined) snap.lastError = st.lastError;
       out.push(snap);
