@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { LokiReceiver, ReceivedEntry } from '../fakes/loki-receiver.js';
 import type { Delivery } from './compare.js';
 import { compareDelivery, inOrder } from './compare.js';
-import { dockerHost, groundTruth } from './docker.js';
+import { dockerHost, groundTruth, parseRfc3339Nano } from './docker.js';
 
 export function tempDir(prefix: string): string {
   return mkdtempSync(join(process.env.DOCKTAIL_TEST_WORKDIR ?? tmpdir(), `${prefix}-`));
@@ -97,9 +97,19 @@ export async function expectDelivered(
     `duplicated ${d.duplicated} lines of ${container}: ${d.duplicatedSample.join(' | ')}`,
   );
   assert.equal(d.unexpected, 0, `${d.unexpected} lines of ${container} that the engine does not hold`);
+  // Order holds per Docker stream: the engine does not order stdout against stderr, and a config without
+  // a stream label (Promtail's default) merges both into one Loki stream. The engine's record says which
+  // stream each received line came from.
+  const keyOf = (sec: number, nsec: number, line: string) => `${sec}.${nsec} ${line}`;
+  const streamOf = new Map(
+    truth.map(t => {
+      const { sec, nsec } = parseRfc3339Nano(t.ts);
+      return [keyOf(sec, nsec, t.line), t.stream];
+    }),
+  );
   for (const stream of ['stdout', 'stderr']) {
     assert.ok(
-      inOrder(got.filter(e => e.labels.stream === stream || e.labels.stream === undefined)),
+      inOrder(got.filter(e => streamOf.get(keyOf(e.sec, e.nsec, e.line)) === stream)),
       `${container} ${stream} out of order`,
     );
   }

@@ -236,18 +236,13 @@ describe('expandReplacement (Go Regexp.Expand)', () => {
 });
 
 describe('performance and backtracking', () => {
-  it('compiles the Promtail relabel regex to the plain anchored form, fast', () => {
+  it('compiles the Promtail relabel regex to the plain anchored form, without u or i flags', () => {
     const re = compile('/(.*)', true);
     assert.equal(re.source, '^(?:\\/(.*))$');
-    assert.equal(re.flags, 's'); // no `u`, no `i`: both would cost speed and the backtracking fallback
+    // No `u`, no `i`: both cost speed (bench/) and disable V8's linear-time backtracking fallback.
+    assert.equal(re.flags, 's');
     const names = Array.from({ length: 1000 }, (_, i) => `/container_${i}`);
-    let total = 0;
-    const start = performance.now();
-    for (let round = 0; round < 200; round++) for (const n of names) total += re.exec(n)![1]!.length;
-    const perSecond = (200 * names.length) / ((performance.now() - start) / 1000);
-    assert.equal(total, 200 * names.reduce((s, n) => s + n.length - 1, 0));
-    // Measured ~14M/s on the development machine; 1M/s leaves room for slow CI runners.
-    assert.ok(perSecond > 1e6, `only ${Math.round(perSecond)} exec/s`);
+    for (const n of names) assert.equal(re.exec(n)![1], n.slice(1));
   });
 
   it('does not hang on a ReDoS pattern once V8 may fall back to its linear engine', () => {
@@ -261,21 +256,19 @@ describe('performance and backtracking', () => {
       const out = {};
       for (const [name, src] of [['nested', '(a+)+'], ['caseless', '(?i)(a+)+'], ['dotall', '(.*a){12}']]) {
         const r = translateGoRegex(src, { anchor: true });
-        const start = performance.now();
-        const matched = r.regex.test('a'.repeat(40) + 'b');
-        out[name] = { ms: performance.now() - start, matched };
+        // With backtracking alone this input would take on the order of 2^100 steps: finishing at all
+        // shows the linear-time fallback took over.
+        out[name] = { matched: r.regex.test('a'.repeat(100) + 'b') };
       }
       console.log(JSON.stringify(out));
     `;
     const child = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
       encoding: 'utf8',
-      timeout: 30_000,
+      timeout: 120_000,
     });
-    assert.equal(child.status, 0, child.stderr);
-    const result = JSON.parse(child.stdout) as Record<string, { ms: number; matched: boolean }>;
-    for (const [name, { ms, matched }] of Object.entries(result)) {
-      assert.equal(matched, false, name);
-      assert.ok(ms < 2000, `${name} took ${ms} ms`);
-    }
+    assert.equal(child.status, 0, `did not finish: ${child.stderr}`);
+    const result = JSON.parse(child.stdout) as Record<string, { matched: boolean }>;
+    assert.deepEqual(Object.keys(result), ['nested', 'caseless', 'dotall']);
+    for (const [name, { matched }] of Object.entries(result)) assert.equal(matched, false, name);
   });
 });

@@ -744,8 +744,7 @@ describe('compileRelabelConfigs', () => {
       ['1abc', false],
     ];
     for (const [name, valid] of cases) assert.equal(isValidTemplateName(name), valid, name);
-    const start = performance.now();
-    assert.equal(isValidTemplateName(`${'a'.repeat(5000)}-`), false);
-    assert.ok(performance.now() - start < 100);
+    // A check that backtracks would never finish on this input; finishing is the assertion.
+    assert.equal(isValidTemplateName(`${'a'.repeat(100_000)}-`), false);
   });
 });
