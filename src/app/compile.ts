@@ -1,11 +1,16 @@
 //! Compiles the parts of a loaded config that need more than parsing: relabel rules (regexes), the
-//! pipeline stages this version runs, and each Docker host's settings. `-check-syntax` and start-up run
-//! this same code, so a config that passes the check starts.
+//! pipeline stages (on the agent's metrics registry), and each Docker host's settings. `-check-syntax`
+//! and start-up run this same code, so a config that passes the check starts.
 
 import { readFileSync } from 'node:fs';
 import type { Config, DockerSdConfig, Locate, TlsConfig } from '../config/schema.js';
 import type { ConfigIssue } from '../core/errors.js';
 import { errorMessage } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
+import { silentLogger } from '../core/logger.js';
+import { Metrics } from '../metrics/metrics.js';
+import type { PipelineNode } from '../pipeline/registry.js';
+import { compileStages } from '../pipeline/registry.js';
 import { compileRelabelConfigs } from '../relabel/compile.js';
 import type { RelabelRule } from '../relabel/relabel.js';
 import type { ScrapeTargetsConfig } from '../targets/manager.js';
@@ -31,6 +36,14 @@ export interface CompiledSd {
 export interface CompiledScrape {
   targets: ScrapeTargetsConfig;
   sdConfigs: CompiledSd[];
+  /** The compiled `pipeline_stages` (empty when there is nothing to run per line). */
+  stages: PipelineNode[];
+}
+
+/** Where compiled stages register their metrics and log (the agent's); a throwaway pair when absent. */
+export interface CompileContext {
+  metrics: Metrics;
+  logger: Logger;
 }
 
 /** Reads a TLS file; a problem becomes an issue at `path`. */
@@ -85,13 +98,18 @@ function compileSd(
 }
 
 /** Compiles every scrape config; issues carry full paths and lines. */
-export function compileScrapeConfigs(config: Config, locate: Locate = () => undefined): CompiledScrape[] {
-  return compileConfig(config, locate).scrapes;
+export function compileScrapeConfigs(
+  config: Config,
+  locate: Locate = () => undefined,
+  ctx?: CompileContext,
+): CompiledScrape[] {
+  return compileConfig(config, locate, ctx).scrapes;
 }
 
 export function compileConfig(
   config: Config,
   locate: Locate = () => undefined,
+  ctx: CompileContext = { metrics: new Metrics(), logger: silentLogger },
 ): { scrapes: CompiledScrape[]; issues: ConfigIssue[] } {
   const issues: ConfigIssue[] = [];
   const scrapes: CompiledScrape[] = [];
@@ -103,6 +121,14 @@ export function compileConfig(
       issues.push({ path, message: issue.message, line: locate(path) });
     }
     const rules: readonly RelabelRule[] = compiled.rules;
+    const pipeline = compileStages(scrape.pipeline_stages, {
+      jobName: scrape.job_name,
+      metrics: ctx.metrics,
+      logger: ctx.logger.child({ job: scrape.job_name }),
+    });
+    for (const issue of pipeline.issues) {
+      issues.push({ path: issue.path, message: issue.message, line: locate(issue.path) });
+    }
     scrapes.push({
       targets: {
         jobName: scrape.job_name,
@@ -112,6 +138,7 @@ export function compileConfig(
       sdConfigs: scrape.docker_sd_configs.map((sd, j) =>
         compileSd(sd, [...base, 'docker_sd_configs', j], issues, locate),
       ),
+      stages: pipeline.nodes,
     });
   });
   return { scrapes, issues };

@@ -23,7 +23,7 @@ export interface CliArgs {
   logLevel?: LogLevel;
   /** `-log.format`; when undefined, `server.log_format` decides. */
   logFormat?: LogFormat;
-  /** `-inspect`: accepted for Promtail compatibility, reserved. @default false */
+  /** `-inspect`: print what each pipeline stage changes in every entry to stderr. @default false */
   inspect: boolean;
   /** `-log-config-reverse-order`: accepted for Promtail compatibility, ignored. @default false */
   logConfigReverseOrder: boolean;
@@ -122,7 +122,7 @@ const FLAGS: readonly FlagSpec[] = [
   },
   {
     names: ['inspect'],
-    help: 'Accepted for Promtail compatibility (reserved)',
+    help: 'Print what each pipeline stage changes in every entry (labels, extracted data, line, timestamp) to stderr',
     set: bool('inspect'),
   },
   {

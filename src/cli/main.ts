@@ -65,7 +65,7 @@ async function main(argv: string[]): Promise<number> {
   for (const notice of loaded.notices) logger.info(notice);
   logger.info('starting docktail', { version: VERSION, config: loaded.file, dry_run: args.dryRun });
 
-  const agent = new Agent({ config, logger, dryRun: args.dryRun });
+  const agent = new Agent({ config, logger, dryRun: args.dryRun, inspect: args.inspect });
   let signals = 0;
   const stopped = new Promise<number>(resolve => {
     const onSignal = (signal: NodeJS.Signals) => {

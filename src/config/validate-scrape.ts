@@ -1,6 +1,9 @@
 //! Validation of `scrape_configs[]`: job names, docker_sd_configs, and the shape of relabel_configs and
 //! pipeline_stages (both kept raw: the relabel and pipeline modules compile them and judge their values).
 
+import { silentLogger } from '../core/logger.js';
+import { Metrics } from '../metrics/metrics.js';
+import { compileStages } from '../pipeline/registry.js';
 import { compileRelabelConfigs } from '../relabel/compile.js';
 import type { Checker, KeySpec, Mapping, Path } from './check.js';
 import { isMapping, suggest } from './check.js';
@@ -83,9 +86,6 @@ const RELABEL_SPEC: KeySpec = {
 
 const DOCKER_SCHEMES = new Set(['unix:', 'tcp:', 'http:', 'https:']);
 
-/** Nested `match` stages deeper than this are left to the pipeline module (aliases can make cycles). */
-const MAX_STAGE_DEPTH = 8;
-
 function checkHost(c: Checker, m: Mapping, path: Path): string {
   const at = [...path, 'host'];
   const host = c.string(m, path, 'host');
@@ -163,13 +163,11 @@ function checkRelabel(c: Checker, value: unknown, path: Path): RawRelabelConfig 
   return raw;
 }
 
-/** Checks each stage is `- name: config` with a known name; nested `match` stages too. */
-export function checkStages(
-  c: Checker,
-  items: readonly unknown[],
-  path: Path,
-  depth = 0,
-): RawPipelineStage[] {
+/**
+ * Checks each stage is `- name: config` with a known name. Stages nested in `match` are checked when the
+ * pipeline module compiles the match stage, with the same messages.
+ */
+export function checkStages(c: Checker, items: readonly unknown[], path: Path): RawPipelineStage[] {
   const stages: RawPipelineStage[] = [];
   items.forEach((item, i) => {
     const at = [...path, i];
@@ -193,22 +191,22 @@ export function checkStages(
       return;
     }
     stages.push({ name, config, path: at });
-    if (name === 'match' && isMapping(config) && Array.isArray(config.stages) && depth < MAX_STAGE_DEPTH) {
-      checkStages(c, config.stages, [...at, name, 'stages'], depth + 1);
-    }
   });
   return stages;
 }
 
 /**
- * The stages this version runs. `docker` and `cri` unwrap the json-file / CRI envelope, which the
- * Engine API has already removed, so they are accepted and do nothing (README, "pipeline_stages").
+ * The stages given to the pipeline module to compile: every stage Promtail knows. The pipeline registry
+ * judges each one (it refuses those docktail does not run, saying why); a caller may narrow this set.
  */
-export const EXECUTABLE_STAGES: ReadonlySet<string> = new Set(['docker', 'cri']);
+export const EXECUTABLE_STAGES: ReadonlySet<string> = PIPELINE_STAGE_NAMES;
 
 export function checkScrapeConfigs(c: Checker, items: readonly unknown[], path: Path): ScrapeConfig[] {
   const out: ScrapeConfig[] = [];
   const jobs = new Map<string, number>();
+  // Stages are compiled here to be judged, on a metrics registry of their own (the agent compiles them
+  // again on its registry), shared by every scrape config so two defining a metric differently clash.
+  let stageMetrics: Metrics | undefined;
   items.forEach((item, i) => {
     const at = [...path, i];
     const m = c.mapping(item, at, SCRAPE_SPEC);
@@ -246,12 +244,18 @@ export function checkScrapeConfigs(c: Checker, items: readonly unknown[], path: 
     }
     const stageItems = c.list(m, at, 'pipeline_stages') ?? [];
     const stages = checkStages(c, stageItems, [...at, 'pipeline_stages']);
-    for (const stage of stages) {
-      if (c.ctx.executableStages.has(stage.name)) continue;
+    const runnable = stages.filter(stage => {
+      if (c.ctx.executableStages.has(stage.name)) return true;
       c.issue(
         stage.path,
         `Pipeline stage \`${stage.name}\` is not supported by this version of docktail yet; remove it to start (lines are then shipped unparsed)`,
       );
+      return false;
+    });
+    if (runnable.length > 0) {
+      stageMetrics ??= new Metrics();
+      const ctx = { jobName, metrics: stageMetrics, logger: silentLogger };
+      for (const issue of compileStages(runnable, ctx).issues) c.issue(issue.path, issue.message);
     }
     out.push({ job_name: jobName, docker_sd_configs: sd, relabel_configs: relabel, pipeline_stages: stages });
   });

@@ -35,6 +35,13 @@ export interface Stage {
   process(entry: PipelineEntry): StageResult;
   /** The reason drops are counted under (`drop_counter_reason`); the stage name when unset. */
   readonly dropReason?: string;
+  /**
+   * Pacing (the `limit` stage without `drop`): milliseconds the entry the last process() kept must wait
+   * before it goes on; 0 to go at once. The pipeline calls it once after each process() that returned
+   * 'keep', holds the entry (and every entry behind it, in order) that long, and reports backpressure
+   * meanwhile. Optional: stages without it never delay.
+   */
+  takeDelay?(): number;
 }
 
 /** A problem in a stage's config; `path` is relative to the stage's own config map. */
