@@ -49,16 +49,41 @@ export function typeName(value: unknown): string {
 
 /** A short rendering of a value for a message. */
 export function show(value: unknown): string {
-  let text: string;
-  if (typeof value === 'string') text = value;
-  else {
-    try {
-      text = JSON.stringify(value) ?? String(value);
-    } catch {
-      text = String(value);
-    }
-  }
+  const text = typeof value === 'string' ? value : boundedJson(value, 80);
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}
+
+/**
+ * JSON of a parsed YAML value, cut once past `max` characters. Not JSON.stringify: YAML aliases share
+ * nodes, so nine levels of nine aliases are a small file but a value of 9⁹ items; rendering it whole took
+ * minutes and then threw a RangeError (the "billion laughs" document).
+ */
+function boundedJson(value: unknown, max: number): string {
+  let out = '';
+  const visit = (v: unknown): void => {
+    if (Array.isArray(v)) {
+      out += '[';
+      for (let i = 0; i < v.length && out.length <= max; i++) {
+        if (i > 0) out += ',';
+        visit(v[i] ?? null);
+      }
+      out += ']';
+    } else if (typeof v === 'object' && v !== null) {
+      out += '{';
+      let first = true;
+      for (const [k, item] of Object.entries(v)) {
+        if (out.length > max) break;
+        out += `${first ? '' : ','}${JSON.stringify(k)}:`;
+        first = false;
+        visit(item);
+      }
+      out += '}';
+    } else {
+      out += JSON.stringify(v) ?? String(v);
+    }
+  };
+  visit(value);
+  return out;
 }
 
 /** `batchsize`, or `clients[0]` for a list item. */

@@ -58,8 +58,15 @@ export function parseRetryAfter(value: string | undefined, now: number = Date.no
   return Math.max(0, at - now);
 }
 
-/** The first line of a response body, cut to Promtail's 1024 characters. */
+/**
+ * The first line of a response body, cut to Promtail's 1024 characters. An HTML page (a proxy's error
+ * page, a web UI at the wrong URL) is named by its title: its first line is only `<!DOCTYPE html>`.
+ */
 function firstLine(body: string): string {
+  if (/^\s*</.test(body)) {
+    const title = /<title[^>]*>([^<]*)<\/title>/i.exec(body)?.[1]?.trim();
+    if (title) return `${title.slice(0, 200)} (an HTML page: is the URL a Loki push endpoint?)`;
+  }
   const end = body.indexOf('\n');
   const line = (end === -1 ? body : body.slice(0, end)).trim();
   return line.length > MAX_MESSAGE_CHARS ? `${line.slice(0, MAX_MESSAGE_CHARS)}…` : line;

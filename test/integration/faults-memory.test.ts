@@ -1,0 +1,168 @@
+// Fault 12: memory stays bounded while Loki is down. The receiver answers 503 for 60 s while 10
+// containers write ~1,000 lines/s each (~100-byte lines). Each client holds at most
+// max(4 × batchsize, 4 MiB) of line bytes and then pauses the readers, so docktail's resident memory must
+// stay under its bound while the engine keeps the backlog; once Loki is back, every line arrives, once.
+//
+// The bound, above the RSS measured just before the outage (the Node baseline with 10 followers):
+//   held data  = per client max(4 × batchsize, 4 MiB) of line bytes × 2.5 (JS string + LogEntry + slots)
+//              + followers × one 64 KiB socket chunk decoded past "full" + one batch's encoding (≤ 3 MiB)
+//   outage     = held data + 32 MiB of young-generation garbage (two 16 MiB semi-spaces)
+//   catch-up   = held data + 160 MiB: reading the backlog at full speed, V8 lets dead entries pile up in
+//                old space between major collections (its limit grows with the allocation rate); the live
+//                data stays the same few MiB. `--max-old-space-size` caps this part (see the notes).
+
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { after, test } from 'node:test';
+import { startLokiReceiver } from '../fakes/loki-receiver.js';
+import { startAgent } from '../harness/agent.js';
+import { docker, removeContainers, runContainer, uniqueName } from '../harness/docker.js';
+import {
+  assertExactlyOnce,
+  entriesFor,
+  type Measured,
+  measure,
+  metricValue,
+  portOf,
+  report,
+  sleep,
+  writeFaultConfig,
+} from '../harness/faults.js';
+import { runLabel, tempDir } from '../harness/setup.js';
+
+const created: string[] = [];
+after(() => removeContainers(created));
+
+const CONTAINERS = 10;
+const OUTAGE_MS = 60_000;
+const MiB = 1024 * 1024;
+/** Promtail's default batchsize, which the test config keeps. */
+const BATCH_SIZE = MiB;
+const CLIENT_LINE_BYTES = Math.max(4 * BATCH_SIZE, 4 * MiB);
+const ENTRY_FACTOR = 2.5;
+const FOLLOWER_CHUNK = 64 * 1024;
+const ENCODE_BYTES = 3 * BATCH_SIZE;
+const HELD = CLIENT_LINE_BYTES * ENTRY_FACTOR + CONTAINERS * FOLLOWER_CHUNK + ENCODE_BYTES;
+const YOUNG_GENERATION = 32 * MiB;
+const OLD_SPACE_GROWTH = 160 * MiB;
+
+/** VmRSS and VmHWM of a process, in bytes (NaN once it is gone). */
+function memory(pid: number): { rss: number; hwm: number } {
+  let status = '';
+  try {
+    status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  } catch {
+    // The process is gone: the checks of its exit fail the test.
+  }
+  const kb = (key: string) =>
+    Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? Number.NaN) * 1024;
+  return { rss: kb('VmRSS'), hwm: kb('VmHWM') };
+}
+
+/** ~1,000 lines/s of 100 bytes: 500 numbered lines every half second. */
+function fastWriter(tag: string): string {
+  const pad = 'x'.repeat(84);
+  return (
+    'trap "exit 0" TERM; i=0; while true; do ' +
+    `printf "${tag} %08d ${pad}\\n" $(seq $i $((i+499))); i=$((i+500)); usleep 500000; done`
+  );
+}
+
+const mb = (n: number) => Math.round((n / MiB) * 10) / 10;
+
+test('12. Loki down (503) for 60 s while 10 containers write 1,000 lines/s each: RSS bounded, then 0 lost, 0 duplicated', async t => {
+  const receiver = await startLokiReceiver();
+  const dir = tempDir('memory');
+  const label = runLabel();
+  const config = writeFaultConfig({ dir, receiverUrl: receiver.url, runLabel: label });
+  const names = Array.from({ length: CONTAINERS }, (_, i) => uniqueName(`mem${i}`));
+  const agent = startAgent({ args: [`-config.file=${config}`] });
+  // Without `namespace`, startAgent runs node itself: this pid is docktail's own process.
+  const pid = agent.proc.pid!;
+  try {
+    await agent.waitForLog(/first discovery done/);
+    const ids: string[] = [];
+    const writeStart = Date.now();
+    for (const [i, name] of names.entries()) {
+      const id = await runContainer(fastWriter(`c${i}`), { name, labels: { 'docktail.test': label } });
+      created.push(id);
+      ids.push(id);
+    }
+    await receiver.waitFor(() => entriesFor(receiver, names).length > 20_000, 30_000);
+    await sleep(2000);
+    const baseline = memory(pid).rss;
+
+    receiver.failWith(503, { untilMs: OUTAGE_MS });
+    const outageStart = Date.now();
+    const during: number[] = [];
+    let pendingMax = 0;
+    while (Date.now() - outageStart < OUTAGE_MS) {
+      await sleep(1000);
+      assert.equal(agent.proc.exitCode, null, `docktail exited:\n${agent.stderr.slice(-20).join('\n')}`);
+      during.push(memory(pid).rss);
+      pendingMax = Math.max(pendingMax, await metricValue(agent, 'docktail_pending_bytes', 'client='));
+    }
+    const refused = receiver.requests().filter(r => r.status === 503).length;
+    const outagePeak = Math.max(...during);
+
+    // Loki is back: the backlog the engine kept is read and shipped; memory is sampled while it catches up.
+    const recoverStart = Date.now();
+    const catchUp: number[] = [];
+    let heapUsedMax = 0;
+    const sampler = setInterval(() => {
+      catchUp.push(memory(pid).rss);
+      void fetch(`http://127.0.0.1:${portOf(agent)}/metrics`)
+        .then(r => r.text())
+        .then(text => {
+          const used = Number(/^docktail_nodejs_heap_size_used_bytes (\S+)/m.exec(text)?.[1]);
+          if (used > heapUsedMax) heapUsedMax = used;
+        })
+        .catch(() => {});
+    }, 1000);
+    await sleep(5000);
+    for (const id of ids) await docker(['stop', '-t', '2', id]);
+    const writeSeconds = (Date.now() - writeStart) / 1000;
+    const results: Measured[] = [];
+    for (const [i, id] of ids.entries()) results.push(await measure(receiver, id, [names[i]!], 90_000));
+    const recoverSeconds = (Date.now() - recoverStart) / 1000;
+    clearInterval(sampler);
+    const { hwm } = memory(pid);
+    const sum = (f: (d: Measured) => number) => results.reduce((n, d) => n + f(d), 0);
+    const written = sum(d => d.written);
+    const outageBound = baseline + HELD + YOUNG_GENERATION;
+    const bound = baseline + HELD + OLD_SPACE_GROWTH;
+    report(
+      t,
+      {
+        written,
+        delivered: sum(d => d.delivered),
+        lost: sum(d => d.lost),
+        duplicated: sum(d => d.duplicated),
+        lostSample: [],
+        duplicatedSample: [],
+        unexpected: sum(d => d.unexpected),
+      },
+      {
+        lines_per_s_per_container: Math.round(written / CONTAINERS / writeSeconds),
+        refused_pushes: refused,
+        pending_bytes_max_mib: mb(pendingMax),
+        rss_baseline_mib: mb(baseline),
+        rss_outage_peak_mib: mb(outagePeak),
+        outage_bound_mib: mb(outageBound),
+        rss_catch_up_peak_mib: mb(Math.max(...catchUp)),
+        heap_used_max_catch_up_mib: mb(heapUsedMax),
+        vm_hwm_mib: mb(hwm),
+        bound_mib: mb(bound),
+        recovery_s: recoverSeconds,
+      },
+    );
+    for (const [i, d] of results.entries()) assertExactlyOnce(d, names[i]!);
+    assert.ok(refused >= 10, `${refused} pushes refused during the outage`);
+    assert.ok(pendingMax <= CLIENT_LINE_BYTES * 1.1, `the client held ${mb(pendingMax)} MiB of lines`);
+    assert.ok(outagePeak <= outageBound, `RSS ${mb(outagePeak)} MiB in the outage, bound ${mb(outageBound)}`);
+    assert.ok(hwm <= bound, `peak RSS ${mb(hwm)} MiB, bound ${mb(bound)} MiB`);
+  } finally {
+    await agent.stop();
+    await receiver.close();
+  }
+});
