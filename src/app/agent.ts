@@ -11,12 +11,17 @@ import { Discovery } from '../discovery/discovery.js';
 import { DockerClient } from '../docker/client.js';
 import { LokiClient } from '../loki/client.js';
 import { Metrics } from '../metrics/metrics.js';
+import { Inspector } from '../pipeline/inspect.js';
+import type { PipelineSink } from '../pipeline/pipeline.js';
+import { createPipelineSink } from '../pipeline/pipeline.js';
 import { PositionsStore } from '../positions/store.js';
 import { HttpServer } from '../server/http.js';
+import { Follower } from '../targets/follower.js';
 import { TargetManager } from '../targets/manager.js';
 import { clientOptions } from './client-options.js';
 import type { CompiledScrape } from './compile.js';
 import { compileScrapeConfigs } from './compile.js';
+import { registerFollowMetrics } from './follow-metrics.js';
 import { DryRunSink, FanOutSink } from './sinks.js';
 
 /** The package version, read from package.json (two levels up from both src/app and dist/app). */
@@ -32,6 +37,8 @@ export interface AgentOptions {
   dryRunOut?: NodeJS.WritableStream;
   /** How long a graceful stop may take to flush batches. @default 10000 */
   shutdownDeadlineMs?: number;
+  /** `-inspect`: print what each pipeline stage changes in every entry to stderr. @default false */
+  inspect?: boolean;
 }
 
 /** A client that failed every try for this long makes /ready answer 503. */
@@ -75,6 +82,7 @@ export class Agent {
   #positions: PositionsStore | undefined;
   #clients: LokiClient[] = [];
   #manager: TargetManager | undefined;
+  #pipelines: PipelineSink[] = [];
   #discoveries: Discovery[] = [];
   #server: HttpServer | undefined;
   #refreshTimer: NodeJS.Timeout | undefined;
@@ -94,7 +102,7 @@ export class Agent {
   async start(): Promise<void> {
     const { config, logger } = this.#o;
     const metrics = this.metrics;
-    const compiled: CompiledScrape[] = compileScrapeConfigs(config);
+    const compiled: CompiledScrape[] = compileScrapeConfigs(config, undefined, { metrics, logger });
 
     this.#positions = await PositionsStore.open({
       filename: config.positions.filename,
@@ -116,6 +124,20 @@ export class Agent {
       sink = new FanOutSink(this.#clients);
     }
 
+    // One pipeline per scrape config (as Promtail's), in front of the shared sink; none when it has no
+    // stage to run, so lines then cost nothing extra.
+    const inspector = this.#o.inspect ? new Inspector() : undefined;
+    for (const scrape of compiled) {
+      if (scrape.stages.length === 0) continue;
+      const pipeline = createPipelineSink(scrape.stages, sink, {
+        metrics,
+        logger: logger.child({ job: scrape.targets.jobName }),
+        inspector,
+      });
+      this.#pipelines.push(pipeline);
+      scrape.targets.sink = pipeline;
+    }
+
     const manager = new TargetManager({
       sink,
       positions: this.#positions,
@@ -128,6 +150,7 @@ export class Agent {
 
     // One Docker API client per distinct host, shared by every scrape config that names it.
     const dockerClients = new Map<string, DockerClient>();
+    registerFollowMetrics(metrics, () => dockerClients.values());
     for (const scrape of compiled) {
       for (const sd of scrape.sdConfigs) {
         let client = dockerClients.get(sd.host);
@@ -157,7 +180,10 @@ export class Agent {
       logger,
       ready: () => this.ready(),
       targets: () => this.targets(),
-      beforeScrape: () => manager.refresh(),
+      beforeScrape: () => {
+        Follower.reportCounts();
+        manager.refresh();
+      },
     });
     this.#port = await this.#server.listen();
     logger.info('listening', { address: config.server.http_listen_address || '0.0.0.0', port: this.#port });
@@ -208,6 +234,9 @@ export class Agent {
     if (this.#refreshTimer) clearInterval(this.#refreshTimer);
     await Promise.all(this.#discoveries.map(d => d.stop()));
     await this.#manager?.stop();
+    // Reading has stopped: what the pipelines still hold (multiline blocks, paced entries) goes on now,
+    // while the clients can still deliver it.
+    for (const pipeline of this.#pipelines) pipeline.stop();
     await Promise.all(
       this.#clients.map(c =>
         c

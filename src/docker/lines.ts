@@ -85,6 +85,8 @@ class LineAssembler implements FrameHandler, TtyHandler {
   readonly #cap: number;
   /** Over-long lines are dropped rather than truncated. */
   readonly #drop: boolean;
+  /** Lines of more bytes than this may grow past #cap when decoded (see #deliver). */
+  readonly #mayGrow: number;
   readonly #ts = new TimestampParser();
   stopped = false;
 
@@ -97,6 +99,7 @@ class LineAssembler implements FrameHandler, TtyHandler {
     this.#tty = o.tty;
     this.#cap = o.maxLineSize > 0 ? Math.min(o.maxLineSize, SAFETY_CAP) : SAFETY_CAP;
     this.#drop = o.maxLineSize > 0 && !o.truncate;
+    this.#mayGrow = Math.floor(this.#cap / 3);
   }
 
   frame(stream: StreamName, buf: Buffer, start: number, end: number): boolean {
@@ -181,7 +184,7 @@ class LineAssembler implements FrameHandler, TtyHandler {
   #emit(stream: StreamName, sec: number, nsec: number, buf: Buffer, start: number, end: number): void {
     if (this.#tty && end > start && buf[end - 1] === 0x0d) end--;
     const n = end - start;
-    if (n <= this.#cap) this.#sink.line(stream, sec, nsec, buf.toString('utf8', start, end), false);
+    if (n <= this.#cap) this.#deliver(stream, sec, nsec, buf.toString('utf8', start, end), n, false);
     else this.#over(stream, sec, nsec, buf, start, n);
   }
 
@@ -194,7 +197,7 @@ class LineAssembler implements FrameHandler, TtyHandler {
     }
     h.held = false;
     if (total <= this.#cap) {
-      this.#sink.line(h.stream, h.sec, h.nsec, h.buf.toString('utf8', 0, len), false);
+      this.#deliver(h.stream, h.sec, h.nsec, h.buf.toString('utf8', 0, len), len, false);
     } else {
       this.#over(h.stream, h.sec, h.nsec, h.buf, 0, total);
     }
@@ -208,7 +211,36 @@ class LineAssembler implements FrameHandler, TtyHandler {
       return;
     }
     const end = start + utf8Cut(buf, start, this.#cap);
-    this.#sink.line(stream, sec, nsec, buf.toString('utf8', start, end), true);
+    this.#deliver(stream, sec, nsec, buf.toString('utf8', start, end), end - start, true);
+  }
+
+  /**
+   * Hands a decoded line of `bytes` raw bytes on. Each invalid UTF-8 byte becomes U+FFFD (3 bytes) in the
+   * string, so a line within the limit as read can be up to three times over it as sent (and Loki then
+   * refuses it). Only a line of more than a third of the limit can grow past it: only such a line is
+   * measured again, and cut or dropped by its size as sent.
+   */
+  #deliver(
+    stream: StreamName,
+    sec: number,
+    nsec: number,
+    text: string,
+    bytes: number,
+    truncated: boolean,
+  ): void {
+    if (bytes > this.#mayGrow) {
+      const size = Buffer.byteLength(text);
+      if (size > this.#cap) {
+        if (this.#drop) {
+          this.#sink.dropped(stream, sec, nsec, size);
+          return;
+        }
+        const encoded = Buffer.from(text);
+        text = encoded.toString('utf8', 0, utf8Cut(encoded, 0, this.#cap));
+        truncated = true;
+      }
+    }
+    this.#sink.line(stream, sec, nsec, text, truncated);
   }
 
   /** Adds a piece to a held line, keeping no more than #cap bytes: the rest is counted, not stored. */

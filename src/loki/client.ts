@@ -104,7 +104,8 @@ export class LokiClient implements EntrySink {
   readonly #queue = new PQueue({ concurrency: 1 });
   readonly #batches = new Map<string, Batch>();
   readonly #abort = new AbortController();
-  readonly #ticker: NodeJS.Timeout;
+  /** The open batches' send-by timers: each batch is sent `batchWaitMs` after its first entry. */
+  readonly #timers = new Map<Batch, NodeJS.Timeout>();
   #pendingBytes = 0;
   #waiters: Array<() => void> = [];
   #stopping: Promise<void> | undefined;
@@ -136,9 +137,6 @@ export class LokiClient implements EntrySink {
     this.#metrics = options.metrics;
     this.#logger = options.logger.child({ component: 'loki-client', client: this.name });
     this.#metrics.initClient(this.name);
-    // As Promtail: look for batches past batch_wait 10 times per batch_wait (at most every 10 ms).
-    this.#ticker = setInterval(() => this.#tick(), Math.max(10, this.#batchWaitMs / 10));
-    this.#ticker.unref();
   }
 
   push(entry: LogEntry): boolean {
@@ -148,16 +146,19 @@ export class LokiClient implements EntrySink {
     const tenant = entry.tenant ?? this.#tenantId;
     const size = entrySize(entry);
     let batch = this.#batches.get(tenant);
+    let opened = false;
     if (batch === undefined) {
-      batch = new Batch(tenant);
-      this.#batches.set(tenant, batch);
+      batch = this.#open(tenant);
+      opened = true;
     } else if (batch.bytes + size > this.#batchSizeBytes) {
       this.#dispatch(batch);
-      batch = new Batch(tenant);
-      this.#batches.set(tenant, batch);
+      batch = this.#open(tenant);
+      opened = true;
     }
     batch.add(labels, entry, size);
     this.#pendingBytes += size;
+    // The gauge follows per batch (opened, sent, settled) rather than per entry, to keep push() cheap.
+    if (opened) this.#metrics.pendingBytes.set({ client: this.name }, this.#pendingBytes);
     if (batch.bytes >= this.#batchSizeBytes) this.#dispatch(batch);
     return this.#pendingBytes <= this.#maxPendingBytes;
   }
@@ -198,7 +199,6 @@ export class LokiClient implements EntrySink {
   }
 
   async #stop(deadlineMs: number): Promise<void> {
-    clearInterval(this.#ticker);
     for (const batch of [...this.#batches.values()]) this.#dispatch(batch);
     this.#wakeWaiters();
     const idle = this.#queue.onIdle();
@@ -233,17 +233,30 @@ export class LokiClient implements EntrySink {
     return merged;
   }
 
-  #tick(): void {
-    const now = performance.now();
-    for (const batch of [...this.#batches.values()]) {
-      if (now - batch.createdAt >= this.#batchWaitMs) this.#dispatch(batch);
-    }
-    // The gauge is refreshed here and per batch rather than per entry, to keep push() cheap.
-    this.#metrics.pendingBytes.set({ client: this.name }, this.#pendingBytes);
+  /**
+   * A new open batch for `tenant`, with a timer that sends it `batchWaitMs` after its first entry.
+   * Promtail instead checks every batch_wait/10, so an entry could wait up to 1.1 × batch_wait; one timer
+   * per batch keeps the wait at batch_wait and wakes the process once per batch rather than 10 times a
+   * batch_wait when idle.
+   */
+  #open(tenant: string): Batch {
+    const batch = new Batch(tenant);
+    this.#batches.set(tenant, batch);
+    const timer = setTimeout(() => this.#dispatch(batch), this.#batchWaitMs);
+    timer.unref();
+    this.#timers.set(batch, timer);
+    return batch;
   }
 
   #dispatch(batch: Batch): void {
-    if (this.#batches.get(batch.tenant) === batch) this.#batches.delete(batch.tenant);
+    const timer = this.#timers.get(batch);
+    if (timer !== undefined) {
+      clearTimeout(timer);
+      this.#timers.delete(batch);
+    }
+    if (this.#batches.get(batch.tenant) !== batch) return; // sent already (its timer raced a full batch)
+    this.#batches.delete(batch.tenant);
+    this.#metrics.pendingBytes.set({ client: this.name }, this.#pendingBytes);
     this.#queue
       .add(async () => {
         try {

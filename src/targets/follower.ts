@@ -10,9 +10,11 @@ import type { Cursor, EntrySink, LogEntry, LokiStream } from '../core/types.js';
 import { formatTimestamp } from '../core/types.js';
 import type { DockerClient } from '../docker/client.js';
 import { LogDecoder } from '../docker/lines.js';
+import type { EngineStream } from '../docker/logs-stream.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { CursorTracker } from '../positions/tracker.js';
 import { ResumeFilter } from '../positions/tracker.js';
+import { checkResumeGap, countRepeat, LastLine } from './stream-checks.js';
 
 export type FollowerState = 'starting' | 'following' | 'stopped' | 'retrying' | 'unsupported' | 'ended';
 
@@ -77,6 +79,8 @@ export class Follower {
   #reconnects = 0;
   #done: Promise<void> | undefined;
   #destroyed = false;
+  /** The last inspect failed: logged once per streak of failures, not at every retry. */
+  #inspectFailing = false;
 
   constructor(options: FollowerOptions) {
     this.id = options.id;
@@ -193,6 +197,10 @@ export class Follower {
   async #inspect(): Promise<RunInfo | null | undefined> {
     try {
       const info = await this.#o.client.inspectContainer(this.id, this.#abort.signal);
+      if (this.#inspectFailing) {
+        this.#inspectFailing = false;
+        this.#log.info('the engine answers about the container again');
+      }
       if (info === null) return null;
       return {
         tty: info.Config?.Tty === true,
@@ -201,6 +209,13 @@ export class Follower {
       };
     } catch (err) {
       this.#lastError = errorMessage(err);
+      // An engine that is down, restarting or answering garbage: counted, and logged once per streak.
+      if (!this.#abort.signal.aborted) {
+        this.#o.metrics.discoveryErrors.inc({ host: this.#o.client.name });
+        if (!this.#inspectFailing)
+          this.#log.warn('cannot inspect the container; retrying', { err: this.#lastError });
+        this.#inspectFailing = true;
+      }
       return undefined;
     }
   }
@@ -215,9 +230,9 @@ export class Follower {
     const tracker = o.tracker;
     const from: Cursor | undefined = tracker.readCursor;
     const since = from ? formatTimestamp(from.sec, from.nsec) : '0';
-    let stream: NodeJS.ReadableStream;
+    let stream: EngineStream;
     try {
-      stream = await o.client.openLogs(
+      stream = await o.client.followLogs(
         this.id,
         {
           since,
@@ -246,6 +261,15 @@ export class Follower {
     // Resuming: the engine's `since` is inclusive, so the lines at exactly the cursor's timestamp that
     // were already handed on come again; the filter skips `count` of them.
     const resume = new ResumeFilter(from);
+    // The first line must be the one at the cursor; a newer one means the engine lost lines, and a line
+    // equal to the one before it on its stream was sent twice by the engine (stream-checks.ts).
+    let checkGap = from !== undefined;
+    const gap = (sec: number, nsec: number): void => {
+      checkGap = false;
+      checkResumeGap(from!, sec, nsec, this.#name, o.metrics, this.#log);
+    };
+    const lastOut = new LastLine();
+    const lastErr = new LastLine();
     let full = false;
     let readLines = 0;
     let readBytes = 0;
@@ -260,7 +284,12 @@ export class Follower {
       truncate: o.truncate,
       sink: {
         line: (streamName, sec, nsec, text, truncated) => {
+          if (checkGap) gap(sec, nsec);
           if (resume.skip(sec, nsec)) return;
+          if ((streamName === 'stdout' ? lastOut : lastErr).repeats(sec, nsec, text)) {
+            countRepeat(sec, nsec, this.#name, metrics, this.#log);
+            return;
+          }
           const route = tty ? routes().stdout : routes()[streamName];
           const seq = tracker.issue(sec, nsec);
           if (route === undefined) {
@@ -275,6 +304,7 @@ export class Follower {
           if (!sink.push(entry)) full = true;
         },
         dropped: (_streamName, sec, nsec) => {
+          if (checkGap) gap(sec, nsec);
           if (resume.skip(sec, nsec)) return;
           tracker.settle(tracker.issue(sec, nsec));
           metrics.droppedEntries.inc({ client: '', reason: 'line_too_long' });
@@ -293,28 +323,33 @@ export class Follower {
 
     let failed = false;
     try {
-      for await (const chunk of stream as AsyncIterable<Buffer>) {
+      // Each run of bytes of one socket read comes synchronously, without a promise per chunk; a full
+      // sink pauses the socket until it drains.
+      await stream.pipe(chunk => {
         decoder.write(chunk);
         if (decoder.stopped) {
           // Unreadable bytes: drop this connection and reopen from the read cursor after a pause.
           failed = true;
-          break;
+          return false;
         }
         if (readLines > 0) this.#flushCounts(readLines, readBytes, lastLineSec);
         readLines = 0;
         readBytes = 0;
+        if (signal.aborted) return false;
         if (full) {
           full = false;
-          await sink.drained();
+          return sink.drained();
         }
-        if (signal.aborted) break;
-      }
+        return true;
+      });
     } catch (err) {
       if (!signal.aborted) {
         failed = true;
         this.#lastError = errorMessage(err);
         this.#log.warn('log stream broke', { err: this.#lastError });
       }
+    } finally {
+      stream.destroy();
     }
     if (signal.aborted) return { outcome: 'ended' };
     // A line held without its `\n` at the end of the stream is complete only if the process that wrote
@@ -324,6 +359,7 @@ export class Follower {
     const processEnded = !failed && (after === null || (after !== undefined && !sameRun(info, after)));
     decoder.end(processEnded);
     if (readLines > 0) this.#flushCounts(readLines, readBytes, lastLineSec);
+    this.#report();
     if (full) await sink.drained();
     return { outcome: failed ? 'error' : 'ended', after };
   }
@@ -332,7 +368,33 @@ export class Follower {
     this.#lines += lines;
     this.#bytes += bytes;
     this.#lastLineAt = lastSec * 1000;
-    this.#o.metrics.readEntries.inc({ container: this.#name }, lines);
-    this.#o.metrics.readBytes.inc({ container: this.#name }, bytes);
+    // The labelled counters cost more than a quiet container's line (a label hash each): they get the
+    // counts at most once a second, and at every scrape (Follower.reportCounts).
+    this.#unreportedLines += lines;
+    this.#unreportedBytes += bytes;
+    Follower.#unreported.add(this);
+    Follower.#reportTimer ??= setTimeout(Follower.reportCounts, 1000).unref();
+  }
+
+  /** Followers with read counts the metrics have not had yet. */
+  static readonly #unreported = new Set<Follower>();
+  static #reportTimer: NodeJS.Timeout | undefined;
+  #unreportedLines = 0;
+  #unreportedBytes = 0;
+
+  /** Hands every follower's pending read counts to the metrics; call before a scrape. */
+  static reportCounts(this: void): void {
+    clearTimeout(Follower.#reportTimer);
+    Follower.#reportTimer = undefined;
+    for (const f of Follower.#unreported) f.#report();
+    Follower.#unreported.clear();
+  }
+
+  #report(): void {
+    if (this.#unreportedLines === 0 && this.#unreportedBytes === 0) return;
+    this.#o.metrics.readEntries.inc({ container: this.#name }, this.#unreportedLines);
+    this.#o.metrics.readBytes.inc({ container: this.#name }, this.#unreportedBytes);
+    this.#unreportedLines = 0;
+    this.#unreportedBytes = 0;
   }
 }
