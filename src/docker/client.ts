@@ -11,8 +11,8 @@ import Docker from 'dockerode';
 import { DockerError, errorMessage } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { type DockerEvent, type EventsOptions, readEvents } from './events.js';
-import { abortable, engineMessage, isAbort, readBody } from './http.js';
 import { FollowBudget } from './follow-budget.js';
+import { abortable, engineMessage, isAbort, readBody } from './http.js';
 import { type EngineEndpoint, EngineStream } from './logs-stream.js';
 import { chooseApiVersion, parseVersion } from './version.js';
 

@@ -92,7 +92,8 @@ export class ResponseParser {
           const d = hexDigit(b);
           if (d >= 0) {
             this.#remaining = this.#remaining * 16 + d;
-            if (this.#remaining > 0x7fffffff) throw new DockerError('malformed chunked response: chunk too large');
+            if (this.#remaining > 0x7fffffff)
+              throw new DockerError('malformed chunked response: chunk too large');
           } else if (b === 0x0d) this.#state = SIZE_LF;
           else if (b === 0x0a) this.#endSizeLine();
           else if (b === 0x3b || b === 0x20 || b === 0x09) this.#state = SIZE_EXT;
@@ -176,7 +177,10 @@ export class ResponseParser {
 export function parseHead(text: string): ResponseHead {
   const lines = text.split('\r\n');
   const m = /^HTTP\/1\.[01] (\d{3})(?: .*)?$/.exec(lines[0] ?? '');
-  if (m === null) throw new DockerError(`the engine answered with something else than HTTP/1.x: ${JSON.stringify((lines[0] ?? '').slice(0, 60))}`);
+  if (m === null)
+    throw new DockerError(
+      `the engine answered with something else than HTTP/1.x: ${JSON.stringify((lines[0] ?? '').slice(0, 60))}`,
+    );
   const headers: Record<string, string> = {};
   for (let i = 1; i < lines.length; i++) {
     const line = lines[i]!;

@@ -27,25 +27,34 @@ function parse(raw: Buffer, pieces: readonly number[]): { body: Buffer; parser: 
 
 function chunked(parts: readonly string[], trailer = ''): Buffer {
   const body = parts.map(p => `${Buffer.byteLength(p).toString(16)}\r\n${p}\r\n`).join('');
-  return Buffer.from(`HTTP/1.1 200 OK\r\nContent-Type: application/vnd.docker.raw-stream\r\nTransfer-Encoding: chunked\r\n\r\n${body}0\r\n${trailer}\r\n`);
+  return Buffer.from(
+    `HTTP/1.1 200 OK\r\nContent-Type: application/vnd.docker.raw-stream\r\nTransfer-Encoding: chunked\r\n\r\n${body}0\r\n${trailer}\r\n`,
+  );
 }
 
 const PIECES: ReadonlyArray<readonly number[]> = [[1], [2, 3, 5], [7, 1, 64], [4096]];
 
 describe('ResponseParser', () => {
-  const frames = Array.from({ length: 50 }, (_, i) => `\u0001\u0000\u0000\u0000frame ${i} ${'x'.repeat(i)}\n`);
+  const frames = Array.from(
+    { length: 50 },
+    (_, i) => `\u0001\u0000\u0000\u0000frame ${i} ${'x'.repeat(i)}\n`,
+  );
   const cases: Array<{ name: string; raw: Buffer; body: string; done: boolean; finish: boolean }> = [
     { name: 'chunked', raw: chunked(frames), body: frames.join(''), done: true, finish: true },
     {
       name: 'chunked with extensions and a trailer',
-      raw: Buffer.from('HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n3;ext=1\r\nabc\r\nA\r\n0123456789\r\n0\r\nX-T: 1\r\n\r\n'),
+      raw: Buffer.from(
+        'HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n3;ext=1\r\nabc\r\nA\r\n0123456789\r\n0\r\nX-T: 1\r\n\r\n',
+      ),
       body: 'abc0123456789',
       done: true,
       finish: true,
     },
     {
       name: 'content-length',
-      raw: Buffer.from('HTTP/1.1 404 Not Found\r\nContent-Length: 26\r\n\r\n{"message":"No such thing"}ignored'),
+      raw: Buffer.from(
+        'HTTP/1.1 404 Not Found\r\nContent-Length: 26\r\n\r\n{"message":"No such thing"}ignored',
+      ),
       body: '{"message":"No such thing"',
       done: true,
       finish: true,
@@ -64,7 +73,13 @@ describe('ResponseParser', () => {
       done: false,
       finish: false,
     },
-    { name: '204 has no body', raw: Buffer.from('HTTP/1.1 204 No Content\r\n\r\n'), body: '', done: true, finish: true },
+    {
+      name: '204 has no body',
+      raw: Buffer.from('HTTP/1.1 204 No Content\r\n\r\n'),
+      body: '',
+      done: true,
+      finish: true,
+    },
   ];
   for (const c of cases) {
     for (const pieces of PIECES) {
@@ -78,8 +93,16 @@ describe('ResponseParser', () => {
   }
 
   test('reads the status and headers (names lower-cased, repeats joined)', () => {
-    const { parser } = parse(Buffer.from('HTTP/1.1 501 Not Implemented\r\nA: 1\r\nA: 2\r\nApi-Version: 1.41\r\nContent-Length: 0\r\n\r\n'), [3]);
-    assert.deepEqual(parser.head, { status: 501, headers: { a: '1, 2', 'api-version': '1.41', 'content-length': '0' } });
+    const { parser } = parse(
+      Buffer.from(
+        'HTTP/1.1 501 Not Implemented\r\nA: 1\r\nA: 2\r\nApi-Version: 1.41\r\nContent-Length: 0\r\n\r\n',
+      ),
+      [3],
+    );
+    assert.deepEqual(parser.head, {
+      status: 501,
+      headers: { a: '1, 2', 'api-version': '1.41', 'content-length': '0' },
+    });
   });
 
   const malformed: Array<[string, string]> = [
@@ -162,7 +185,10 @@ describe('EngineStream', () => {
     );
     assert.equal(got.join(''), frames.join(''));
     assert.ok(runs < frames.length, `${runs} runs for ${frames.length} chunks`);
-    assert.match(requests.at(-1)!, /^GET \/v1\.41\/containers\/x\/logs\?follow=1 HTTP\/1\.1\r\nHost: docker\r\n/);
+    assert.match(
+      requests.at(-1)!,
+      /^GET \/v1\.41\/containers\/x\/logs\?follow=1 HTTP\/1\.1\r\nHost: docker\r\n/,
+    );
   });
 
   test('a consumer promise pauses reading until it settles, and nothing is lost', async () => {
@@ -207,7 +233,9 @@ describe('EngineStream', () => {
 
   test('an error status keeps its body for the message', async () => {
     behave = socket => {
-      socket.end('HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\nContent-Length: 37\r\n\r\n{"message":"No such container: nope"}');
+      socket.end(
+        'HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\nContent-Length: 37\r\n\r\n{"message":"No such container: nope"}',
+      );
     };
     const stream = await open();
     assert.equal(stream.status, 404);
@@ -239,7 +267,10 @@ describe('EngineStream', () => {
 
   test('an engine that never answers times out with a DockerError', async () => {
     behave = () => {};
-    await assert.rejects(open(undefined, 100), (err: unknown) => err instanceof DockerError && /did not answer within 100 ms/.test(err.message));
+    await assert.rejects(
+      open(undefined, 100),
+      (err: unknown) => err instanceof DockerError && /did not answer within 100 ms/.test(err.message),
+    );
   });
 
   test('an engine that is not there is a DockerError naming it', async () => {
@@ -248,7 +279,8 @@ describe('EngineStream', () => {
         { socketPath: join(dir, 'missing.sock'), hostHeader: 'docker', name: 'unix://missing' },
         { path: '/x', headerTimeoutMs: 1000, signal: new AbortController().signal },
       ),
-      (err: unknown) => err instanceof DockerError && /cannot reach the engine at unix:\/\/missing/.test(err.message),
+      (err: unknown) =>
+        err instanceof DockerError && /cannot reach the engine at unix:\/\/missing/.test(err.message),
     );
   });
 
