@@ -79,19 +79,32 @@ export function checkResumeGap(
   return true;
 }
 
-/** The last line of one Docker stream, to recognise the engine sending it again at once. */
-export class LastLine {
-  sec = -1;
-  nsec = -1;
-  text = '';
+/** How many recent lines of a stream a repeat is looked for among. */
+const RECENT = 8;
 
-  /** True when the line repeats the previous one (then it must not be shipped); else remembers it. */
+/**
+ * The last lines of one Docker stream, to recognise the engine sending one of them again (at a
+ * json-file rotation, dockerd 20.10 re-sends a line it already streamed; under load not always the very
+ * last one). A line with the same timestamp, to the nanosecond, and the same text as a recent one is that
+ * repeat: Loki would drop such an entry too, so skipping it changes nothing Loki keeps.
+ */
+export class LastLine {
+  readonly #sec = new Float64Array(RECENT).fill(-1);
+  readonly #nsec = new Int32Array(RECENT).fill(-1);
+  readonly #text: string[] = new Array<string>(RECENT).fill('');
+  #next = 0;
+
+  /** True when the line repeats a recent one (then it must not be shipped); else remembers it. */
   repeats(sec: number, nsec: number, text: string): boolean {
     // Timestamps first: two numbers decide nearly every line without looking at the text.
-    if (sec === this.sec && nsec === this.nsec && text === this.text) return true;
-    this.sec = sec;
-    this.nsec = nsec;
-    this.text = text;
+    for (let i = 0; i < RECENT; i++) {
+      if (this.#sec[i] === sec && this.#nsec[i] === nsec && this.#text[i] === text) return true;
+    }
+    const slot = this.#next;
+    this.#sec[slot] = sec;
+    this.#nsec[slot] = nsec;
+    this.#text[slot] = text;
+    this.#next = (slot + 1) % RECENT;
     return false;
   }
 }
