@@ -1,8 +1,7 @@
 //! The Docker Engine API client: the only module that imports dockerode. It negotiates the API version,
 //! lists and inspects containers, lists networks, streams /events and opens raw /logs streams.
 //! docktail only reads from the engine: every request is a GET. The version policy is in version.ts,
-//! the events stream's parsing in events.ts; the followers' logs streams bypass dockerode and node:http
-//! (logs-stream.ts), because the engine sends every log line as its own HTTP chunk.
+//! the events stream's parsing in events.ts.
 
 import type { IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
@@ -13,7 +12,6 @@ import type { Logger } from '../core/logger.js';
 import { type DockerEvent, type EventsOptions, readEvents } from './events.js';
 import { FollowBudget } from './follow-budget.js';
 import { abortable, engineMessage, isAbort, readBody } from './http.js';
-import { type EngineEndpoint, EngineStream } from './logs-stream.js';
 import { chooseApiVersion, parseVersion } from './version.js';
 
 /** TLS settings for `tcp://` and `https://` hosts (file contents, not paths). */
@@ -114,8 +112,6 @@ export class DockerClient {
   /** Set when the engine could not be reached: the next call negotiates again (it may have restarted). */
   #stale = false;
   readonly #headerTimeoutMs: number;
-  /** The same host, for the logs streams opened without dockerode. */
-  readonly #endpoint: EngineEndpoint;
   /** The follow streams open on this engine, against its host's inotify budget. */
   readonly follows: FollowBudget;
 
@@ -142,11 +138,9 @@ export class DockerClient {
       agent: undefined as HttpsAgent | undefined,
       headers: { 'User-Agent': 'docktail' },
     };
-    let endpoint: EngineEndpoint = { hostHeader: 'docker', name: this.name };
     switch (url.protocol) {
       case 'unix:':
         base.socketPath = decodeURIComponent(url.pathname);
-        endpoint = { socketPath: base.socketPath, hostHeader: 'docker', name: this.name };
         break;
       case 'tcp:':
       case 'http:':
@@ -155,21 +149,8 @@ export class DockerClient {
         base.host = url.hostname;
         base.port = url.port || (tls ? '2376' : '2375');
         base.protocol = tls ? 'https' : 'http';
-        endpoint = {
-          host: url.hostname.replace(/^\[(.*)\]$/, '$1'),
-          port: Number(base.port),
-          hostHeader: url.host,
-          name: this.name,
-        };
         if (tls) {
           const t = options.tls ?? {};
-          endpoint.tls = {
-            ca: t.ca,
-            cert: t.cert,
-            key: t.key,
-            servername: t.serverName ?? (/^[\d.:[\]]+$/.test(url.hostname) ? undefined : url.hostname),
-            rejectUnauthorized: t.insecureSkipVerify !== true,
-          };
           // Agent options win over request options in node:https, so this is the TLS config that counts.
           base.agent = new HttpsAgent({
             keepAlive: true,
@@ -188,8 +169,7 @@ export class DockerClient {
         );
     }
     this.#modem = new Docker(base as ConstructorParameters<typeof Docker>[0]).modem;
-    this.#endpoint = endpoint;
-    this.follows = new FollowBudget({ logger: this.#log, local: endpoint.socketPath !== undefined });
+    this.follows = new FollowBudget({ logger: this.#log, local: base.socketPath !== undefined });
   }
 
   /** The negotiated API version (`1.41`), once known. */
@@ -386,47 +366,9 @@ export class DockerClient {
       signal,
     );
     await this.#check(res);
-    return res;
-  }
-
-  /**
-   * Opens `GET /containers/{id}/logs?follow=1&timestamps=1` for a follower, on a connection of its own
-   * read without node:http (logs-stream.ts): the body arrives as runs of raw, multiplexed bytes through
-   * `pipe()`. Errors (404, 500, 501 when the log driver cannot be read) become DockerError with the
-   * engine's message, as with `openLogs`.
-   */
-  async followLogs(id: string, options: OpenLogsOptions, signal: AbortSignal): Promise<EngineStream> {
-    const query = new URLSearchParams({
-      follow: '1',
-      timestamps: '1',
-      stdout: options.stdout ? '1' : '0',
-      stderr: options.stderr ? '1' : '0',
-      since: options.since,
-    });
-    const path = `${await this.#versioned(`/containers/${encodeURIComponent(id)}/logs`, signal)}?${query}`;
-    let stream: EngineStream;
-    try {
-      stream = await EngineStream.open(this.#endpoint, {
-        path,
-        headerTimeoutMs: this.#headerTimeoutMs,
-        signal,
-      });
-    } catch (err) {
-      if (signal.aborted) throw signal.reason;
-      this.#stale = true;
-      throw err instanceof DockerError
-        ? err
-        : new DockerError(`cannot reach the engine at ${this.name}: ${errorMessage(err)}`, undefined, {
-            cause: err,
-          });
-    }
-    const status = stream.status;
-    if (status < 200 || status >= 300) {
-      const body = await stream.text().catch(() => '');
-      throw new DockerError(engineMessage(body, status), status);
-    }
+    // Counted against the host's inotify budget while open (the engine holds one instance per follow).
     this.follows.opened();
-    stream.whenClosed(() => this.follows.closed());
-    return stream;
+    res.once('close', () => this.follows.closed());
+    return res;
   }
 }

@@ -10,7 +10,6 @@ import type { Cursor, EntrySink, LogEntry, LokiStream } from '../core/types.js';
 import { formatTimestamp } from '../core/types.js';
 import type { DockerClient } from '../docker/client.js';
 import { LogDecoder } from '../docker/lines.js';
-import type { EngineStream } from '../docker/logs-stream.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { CursorTracker } from '../positions/tracker.js';
 import { ResumeFilter } from '../positions/tracker.js';
@@ -230,9 +229,9 @@ export class Follower {
     const tracker = o.tracker;
     const from: Cursor | undefined = tracker.readCursor;
     const since = from ? formatTimestamp(from.sec, from.nsec) : '0';
-    let stream: EngineStream;
+    let stream: NodeJS.ReadableStream & { destroy(): void };
     try {
-      stream = await o.client.followLogs(
+      stream = await o.client.openLogs(
         this.id,
         {
           since,
@@ -323,25 +322,24 @@ export class Follower {
 
     let failed = false;
     try {
-      // Each run of bytes of one socket read comes synchronously, without a promise per chunk; a full
-      // sink pauses the socket until it drains.
-      await stream.pipe(chunk => {
+      // The body is read chunk by chunk; while the sink is full, no further chunk is pulled, so the
+      // engine's socket fills and TCP flow control holds the engine back.
+      for await (const chunk of stream as AsyncIterable<Buffer>) {
         decoder.write(chunk);
         if (decoder.stopped) {
           // Unreadable bytes: drop this connection and reopen from the read cursor after a pause.
           failed = true;
-          return false;
+          break;
         }
         if (readLines > 0) this.#flushCounts(readLines, readBytes, lastLineSec);
         readLines = 0;
         readBytes = 0;
-        if (signal.aborted) return false;
         if (full) {
           full = false;
-          return sink.drained();
+          await sink.drained();
         }
-        return true;
-      });
+        if (signal.aborted) break;
+      }
     } catch (err) {
       if (!signal.aborted) {
         failed = true;
