@@ -94,6 +94,11 @@ class LineAssembler implements FrameHandler, TtyHandler {
   readonly #out = new HeldLine('stdout');
   readonly #err = new HeldLine('stderr');
 
+  /** Bytes reserved for held partial lines (both streams): what a long line costs while it is joined. */
+  get heldCapacity(): number {
+    return this.#out.buf.length + this.#err.buf.length;
+  }
+
   constructor(o: LogDecoderOptions) {
     this.#sink = o.sink;
     this.#tty = o.tty;
@@ -302,6 +307,11 @@ export class LogDecoder {
   /** True once a protocol error stopped the decoder. */
   get stopped(): boolean {
     return this.#lines.stopped;
+  }
+
+  /** Bytes reserved for held partial lines; never more than max_line_size (or the safety cap) per stream. */
+  get heldCapacity(): number {
+    return this.#lines.heldCapacity;
   }
 
   write(chunk: Buffer): void {
