@@ -3,81 +3,20 @@
 // figures printed with the test.
 
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import type { LokiReceiver, ReceivedEntry } from '../fakes/loki-receiver.js';
 import type { AgentProcess } from './agent.js';
 import type { Delivery } from './compare.js';
 import { compareDelivery, inOrder } from './compare.js';
 import type { TruthLine } from './docker.js';
-import { dockerHost, groundTruth } from './docker.js';
+import { groundTruth } from './docker.js';
+import type { TestConfigOptions } from './setup.js';
+import { writeTestConfig } from './setup.js';
 
-export interface FaultConfigOptions {
-  dir: string;
-  receiverUrl: string;
-  runLabel: string;
-  /** @default the test engine */
-  dockerHost?: string;
-  /** @default '500ms' */
-  syncPeriod?: string;
-  /** @default '200ms' */
-  batchwait?: string;
-  /** @default '2s' */
-  timeout?: string;
-  /** @default '100ms' */
-  minPeriod?: string;
-  /** @default '1s' */
-  maxPeriod?: string;
-  /** @default 5 */
-  maxRetries?: number;
-  /** Replaces the whole `clients:` list (YAML items, indented by two spaces). */
-  clients?: string;
-  /** @default '2s' */
-  refreshInterval?: string;
-}
+export type FaultConfigOptions = TestConfigOptions;
 
-/** A config following the containers labelled docktail.test=<runLabel>, with container and stream labels. */
-export function writeFaultConfig(o: FaultConfigOptions): string {
-  const file = join(o.dir, 'config.yml');
-  const clients =
-    o.clients ??
-    `  - url: ${o.receiverUrl}
-    batchwait: ${o.batchwait ?? '200ms'}
-    timeout: ${o.timeout ?? '2s'}
-    backoff_config:
-      min_period: ${o.minPeriod ?? '100ms'}
-      max_period: ${o.maxPeriod ?? '1s'}
-      max_retries: ${o.maxRetries ?? 5}
-`;
-  writeFileSync(
-    file,
-    `server:
-  http_listen_address: 127.0.0.1
-  http_listen_port: 0
-positions:
-  filename: ${join(o.dir, 'positions.yaml')}
-  sync_period: ${o.syncPeriod ?? '500ms'}
-clients:
-${clients}
-scrape_configs:
-  - job_name: test
-    docker_sd_configs:
-      - host: ${o.dockerHost ?? dockerHost()}
-        refresh_interval: ${o.refreshInterval ?? '2s'}
-        filters:
-          - name: label
-            values: ['docktail.test=${o.runLabel}']
-    relabel_configs:
-      - source_labels: ['__meta_docker_container_name']
-        regex: '/(.*)'
-        target_label: 'container'
-      - source_labels: ['__meta_docker_container_log_stream']
-        target_label: 'stream'
-`,
-  );
-  return file;
-}
+/** The fault tests' config: the shared test config (setup.ts), whose knobs they turn. */
+export const writeFaultConfig = writeTestConfig;
 
 /**
  * About `perSecond` numbered lines a second (in ticks of 50 ms): `seq <n> out` on stdout, and every tenth

@@ -19,8 +19,26 @@ export interface TestConfigOptions {
   receiverUrl: string;
   /** Only containers with this label value are followed. */
   runLabel: string;
+  /** YAML items appended to the `clients:` list (a second client). */
   extraClient?: string;
+  /** Replaces the whole `clients:` list (YAML items, indented by two spaces). */
+  clients?: string;
+  /** @default the test engine */
+  dockerHost?: string;
+  /** @default '500ms' */
+  syncPeriod?: string;
+  /** @default '200ms' */
   batchwait?: string;
+  /** @default '2s' */
+  timeout?: string;
+  /** @default '100ms' */
+  minPeriod?: string;
+  /** @default '1s' */
+  maxPeriod?: string;
+  /** @default 5 */
+  maxRetries?: number;
+  /** @default '2s' */
+  refreshInterval?: string;
   maxLineSize?: string;
   truncate?: boolean;
 }
@@ -28,6 +46,16 @@ export interface TestConfigOptions {
 /** A config that follows the containers labelled docktail.test=<runLabel>, with container and stream labels. */
 export function writeTestConfig(o: TestConfigOptions): string {
   const file = join(o.dir, 'config.yml');
+  const clients =
+    o.clients ??
+    `  - url: ${o.receiverUrl}
+    batchwait: ${o.batchwait ?? '200ms'}
+    timeout: ${o.timeout ?? '2s'}
+    backoff_config:
+      min_period: ${o.minPeriod ?? '100ms'}
+      max_period: ${o.maxPeriod ?? '1s'}
+      max_retries: ${o.maxRetries ?? 5}
+${o.extraClient ?? ''}`;
   writeFileSync(
     file,
     `server:
@@ -35,21 +63,14 @@ export function writeTestConfig(o: TestConfigOptions): string {
   http_listen_port: 0
 positions:
   filename: ${join(o.dir, 'positions.yaml')}
-  sync_period: 500ms
+  sync_period: ${o.syncPeriod ?? '500ms'}
 clients:
-  - url: ${o.receiverUrl}
-    batchwait: ${o.batchwait ?? '200ms'}
-    timeout: 2s
-    backoff_config:
-      min_period: 100ms
-      max_period: 1s
-      max_retries: 5
-${o.extraClient ?? ''}
+${clients}
 scrape_configs:
   - job_name: test
     docker_sd_configs:
-      - host: ${dockerHost()}
-        refresh_interval: 2s
+      - host: ${o.dockerHost ?? dockerHost()}
+        refresh_interval: ${o.refreshInterval ?? '2s'}
         filters:
           - name: label
             values: ['docktail.test=${o.runLabel}']
