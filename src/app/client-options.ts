@@ -9,11 +9,6 @@ import type { LokiClientOptions } from '../loki/client.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { readTlsFiles } from './compile.js';
 
-/** The URL as logs, metrics and /targets show it: no password. */
-export function displayUrl(url: string): string {
-  return maskUrl(url);
-}
-
 export function clientOptions(
   c: ClientConfig,
   index: number,
@@ -22,8 +17,10 @@ export function clientOptions(
   const issues: ConfigIssue[] = [];
   const tls = readTlsFiles(c.tls_config, ['clients', index, 'tls_config'], issues, () => undefined);
   if (issues.length > 0) throw new ConfigError(issues);
+  // The name logs, metrics and /targets show: the configured one, or the URL without its password.
+  const name = c.name || maskUrl(c.url);
   const options: LokiClientOptions = {
-    name: c.name || displayUrl(c.url),
+    name,
     url: c.url,
     batchWaitMs: c.batchwait,
     batchSizeBytes: c.batchsize,
@@ -40,7 +37,7 @@ export function clientOptions(
     dropRateLimitedBatches: c.drop_rate_limited_batches,
     userAgent: deps.userAgent,
     metrics: deps.metrics,
-    logger: deps.logger.child({ client: c.name || displayUrl(c.url) }),
+    logger: deps.logger.child({ client: name }),
   };
   if (c.tenant_id) options.tenantId = c.tenant_id;
   if (c.basic_auth) options.basicAuth = { username: c.basic_auth.username, password: c.basic_auth.password };
