@@ -20,9 +20,12 @@ export function readInotifyLimit(file: string = INOTIFY_LIMIT_FILE): number | un
   }
 }
 
-/** A value to suggest: room for twice the streams followed now, and never less than 1024. */
+/**
+ * A value to suggest: room for twice the streams followed now, and never less than 8192: the warning
+ * comes once, at the first stream past the limit, and more containers may follow later.
+ */
 export function suggestedLimit(open: number): number {
-  let n = 1024;
+  let n = 8192;
   while (n < open * 2) n *= 2;
   return n;
 }

@@ -22,7 +22,7 @@ describe('FollowBudget', () => {
     assert.equal(lines.length, 1);
     assert.match(lines[0]!, /max_user_instances/);
     assert.match(lines[0]!, /follow_streams=4/);
-    assert.match(lines[0]!, /sysctl -w fs\.inotify\.max_user_instances=1024/);
+    assert.match(lines[0]!, /sysctl -w fs\.inotify\.max_user_instances=8192/);
     budget.closed();
     budget.closed();
     budget.opened();
@@ -57,13 +57,13 @@ describe('FollowBudget', () => {
     assert.equal(budget.open, 0);
   });
 
-  test('suggests room for twice the streams, at least 1024', () => {
+  test('suggests room for twice the streams, at least 8192', () => {
     const table: Array<[number, number]> = [
-      [0, 1024],
-      [129, 1024],
-      [512, 1024],
-      [513, 2048],
-      [3000, 8192],
+      [0, 8192],
+      [129, 8192],
+      [4096, 8192],
+      [4097, 16384],
+      [10000, 32768],
     ];
     for (const [open, expected] of table) assert.equal(suggestedLimit(open), expected, `for ${open}`);
   });
