@@ -1,12 +1,12 @@
-//! The Docker Engine API client: the only module that imports dockerode. It negotiates the API version,
-//! lists and inspects containers, lists networks, streams /events and opens raw /logs streams.
+//! The Docker Engine API client, on node:http (a unix socket, or TCP with optional TLS). It negotiates
+//! the API version, lists and inspects containers, lists networks, streams /events and opens raw /logs
+//! streams.
 //! docktail only reads from the engine: every request is a GET. The version policy is in version.ts,
 //! the events stream's parsing in events.ts.
 
-import type { IncomingMessage } from 'node:http';
-import { Agent as HttpsAgent } from 'node:https';
+import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { addAbortSignal, type Readable } from 'node:stream';
-import Docker from 'dockerode';
 import { DockerError, errorMessage } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { type DockerEvent, type EventsOptions, readEvents } from './events.js';
@@ -91,6 +91,8 @@ export interface ContainerInspect {
   HostConfig?: { LogConfig?: { Type?: string } | null } | null;
 }
 
+const USER_AGENT = 'docktail';
+
 export interface OpenLogsOptions {
   /** `seconds[.nanoseconds]`; the engine treats it as inclusive. */
   since: string;
@@ -98,14 +100,14 @@ export interface OpenLogsOptions {
   stderr: boolean;
 }
 
-/** Every status code counts as an answer for docker-modem; this client sorts them out itself. */
-const ANY_STATUS: Record<number, boolean> = {};
-for (let code = 100; code < 600; code++) ANY_STATUS[code] = true;
-
 export class DockerClient {
   /** The host as configured, without user info: the name in logs and metrics. */
   readonly name: string;
-  readonly #modem: Docker['modem'];
+  /** Where requests go: a unix socket, or host and port. */
+  readonly #target: { socketPath?: string; host?: string; port?: number };
+  /** Keeps connections for the short requests; each follow or events stream holds one of its own. */
+  readonly #agent: HttpAgent;
+  readonly #request: typeof httpRequest;
   readonly #log: Logger;
   #version: string | undefined;
   #negotiating: Promise<string> | undefined;
@@ -122,37 +124,20 @@ export class DockerClient {
     this.name = url.protocol === 'unix:' ? options.host : url.toString().replace(/\/$/, '');
     this.#log = options.logger.child({ docker: this.name });
     this.#headerTimeoutMs = options.headerTimeoutMs ?? 60_000;
-    // docker-modem reads DOCKER_HOST, DOCKER_CERT_PATH… from the environment as defaults; every key it
-    // takes from there is set here explicitly, so only the configured host counts.
-    const base = {
-      socketPath: undefined as string | undefined,
-      host: undefined as string | undefined,
-      port: undefined as string | undefined,
-      protocol: 'http' as 'http' | 'https',
-      pathPrefix: '/',
-      ca: undefined,
-      cert: undefined,
-      key: undefined,
-      timeout: undefined,
-      version: undefined,
-      agent: undefined as HttpsAgent | undefined,
-      headers: { 'User-Agent': 'docktail' },
-    };
     switch (url.protocol) {
       case 'unix:':
-        base.socketPath = decodeURIComponent(url.pathname);
+        this.#target = { socketPath: decodeURIComponent(url.pathname) };
+        this.#agent = new HttpAgent({ keepAlive: true });
+        this.#request = httpRequest;
         break;
       case 'tcp:':
       case 'http:':
       case 'https:': {
         const tls = url.protocol === 'https:' || (url.protocol === 'tcp:' && options.tls !== undefined);
-        base.host = url.hostname;
-        base.port = url.port || (tls ? '2376' : '2375');
-        base.protocol = tls ? 'https' : 'http';
+        this.#target = { host: url.hostname, port: Number(url.port || (tls ? '2376' : '2375')) };
         if (tls) {
           const t = options.tls ?? {};
-          // Agent options win over request options in node:https, so this is the TLS config that counts.
-          base.agent = new HttpsAgent({
+          this.#agent = new HttpsAgent({
             keepAlive: true,
             ca: t.ca,
             cert: t.cert,
@@ -160,6 +145,10 @@ export class DockerClient {
             servername: t.serverName,
             rejectUnauthorized: t.insecureSkipVerify !== true,
           });
+          this.#request = httpsRequest;
+        } else {
+          this.#agent = new HttpAgent({ keepAlive: true });
+          this.#request = httpRequest;
         }
         break;
       }
@@ -168,8 +157,7 @@ export class DockerClient {
           `unsupported Docker host ${this.name}: use unix://, tcp://, http:// or https://`,
         );
     }
-    this.#modem = new Docker(base as ConstructorParameters<typeof Docker>[0]).modem;
-    this.follows = new FollowBudget({ logger: this.#log, local: base.socketPath !== undefined });
+    this.follows = new FollowBudget({ logger: this.#log, local: this.#target.socketPath !== undefined });
   }
 
   /** The negotiated API version (`1.41`), once known. */
@@ -227,44 +215,46 @@ export class DockerClient {
     const timer = new AbortController();
     const requestSignal = signal ? AbortSignal.any([signal, timer.signal]) : timer.signal;
     const timeout = setTimeout(() => timer.abort(), this.#headerTimeoutMs);
+    const search = query ? `?${new URLSearchParams(query).toString()}` : '';
     return new Promise((resolve, reject) => {
-      this.#modem.dial(
+      const fail = (err: Error) => {
+        clearTimeout(timeout);
+        if (signal?.aborted) reject(signal.reason);
+        else if (timer.signal.aborted) {
+          this.#stale = true;
+          reject(
+            new DockerError(`the engine at ${this.name} did not answer within ${this.#headerTimeoutMs} ms`),
+          );
+        } else {
+          this.#stale = true;
+          reject(
+            new DockerError(`cannot reach the engine at ${this.name}: ${errorMessage(err)}`, undefined, {
+              cause: err,
+            }),
+          );
+        }
+      };
+      const req = this.#request(
         {
-          // docker-modem appends the query only to a path that has a `?`.
-          path: `${path}?`,
+          ...this.#target,
+          agent: this.#agent,
           method: 'GET',
-          options: query ? { ...query } : {},
-          isStream: true,
-          statusCodes: ANY_STATUS,
-          abortSignal: requestSignal,
+          path: `${path}${search}`,
+          headers: { 'User-Agent': USER_AGENT },
+          signal: requestSignal,
         },
-        (err, res) => {
+        res => {
           clearTimeout(timeout);
-          if (err) {
-            if (signal?.aborted) reject(signal.reason);
-            else if (timer.signal.aborted) {
-              this.#stale = true;
-              reject(
-                new DockerError(
-                  `the engine at ${this.name} did not answer within ${this.#headerTimeoutMs} ms`,
-                ),
-              );
-            } else {
-              this.#stale = true;
-              reject(
-                new DockerError(`cannot reach the engine at ${this.name}: ${errorMessage(err)}`, undefined, {
-                  cause: err,
-                }),
-              );
-            }
-            return;
-          }
-          const message = res as IncomingMessage;
+          req.off('error', fail);
+          // An error after the headers ends the body (the reader sees it); it must not go unhandled.
+          req.on('error', () => {});
           // The request's own signal stops at the headers; abort must also end the body.
-          if (signal) addAbortSignal(signal, message);
-          resolve(message);
+          if (signal) addAbortSignal(signal, res);
+          resolve(res);
         },
       );
+      req.on('error', fail);
+      req.end();
     });
   }
 
