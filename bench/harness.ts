@@ -252,7 +252,7 @@ export class LoopProbe {
     return new LoopProbe(proc);
   }
 
-  /** The delay since the last call (p99 and max, ms, 10 ms timer included); starts a new window. */
+  /** The delay since the last call (p99 and max, ms, one timer interval included); starts a new window. */
   take(): Promise<{ p99Ms: number; maxMs: number }> {
     const id = this.#next++;
     return new Promise(res => {

@@ -1,5 +1,6 @@
 //! Renders the benchmark's figures as one plain-text table, each figure beside its target.
 
+import { EVENT_LOOP_RESOLUTION_MS } from '../src/metrics/metrics.js';
 import type { BenchResults } from './run.js';
 
 interface Row {
@@ -68,7 +69,7 @@ export function renderTable(r: BenchResults): string {
     });
     rows.push({
       phase: 'backlog',
-      figure: 'event-loop delay p99 / max (10 ms timer)',
+      figure: `event-loop delay p99 / max (${EVENT_LOOP_RESOLUTION_MS} ms timer)`,
       measured: `${f(b.loopDelayP99Ms)} / ${f(b.loopDelayMaxMs)} ms (idle probe ${f(b.probeDelayP99Ms)} / ${f(b.probeDelayMaxMs)})`,
     });
     rows.push({
@@ -141,7 +142,7 @@ export function renderTable(r: BenchResults): string {
     });
     rows.push({
       phase: 'fleet',
-      figure: 'event-loop delay p99 / max (10 ms timer)',
+      figure: `event-loop delay p99 / max (${EVENT_LOOP_RESOLUTION_MS} ms timer)`,
       measured: `${f(fl.loopDelayP99Ms)} / ${f(fl.loopDelayMaxMs)} ms (idle probe ${f(fl.probeDelayP99Ms)} / ${f(fl.probeDelayMaxMs)})`,
     });
     rows.push({

@@ -3,6 +3,13 @@
 
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
+/**
+ * The event-loop delay histogram's timer, in ms. prom-client's default (10 ms) wakes the process 100
+ * times a second: 0.64 % of a core on an idle process here, against 0.16 % at 50 ms. A stall shorter
+ * than this goes unseen; the ones worth an alert are longer.
+ */
+export const EVENT_LOOP_RESOLUTION_MS = 50;
+
 /** Why entries were dropped; each one is exported from the start with value 0. */
 export const DROP_REASONS = [
   'line_too_long', // over limits_config.max_line_size without truncation
@@ -41,7 +48,13 @@ export class Metrics {
   constructor(options: { defaultMetrics?: boolean } = {}) {
     this.registry = new Registry();
     const registers = [this.registry];
-    if (options.defaultMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'docktail_' });
+    if (options.defaultMetrics) {
+      collectDefaultMetrics({
+        register: this.registry,
+        prefix: 'docktail_',
+        eventLoopMonitoringPrecision: EVENT_LOOP_RESOLUTION_MS,
+      });
+    }
     const counter = <L extends string>(name: string, help: string, labelNames: readonly L[]) =>
       new Counter<L>({ name, help, labelNames, registers });
     const gauge = <L extends string>(name: string, help: string, labelNames: readonly L[]) =>
