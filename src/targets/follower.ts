@@ -320,62 +320,35 @@ export class Follower {
       },
     });
 
-    // Flowing mode: each chunk goes to the decoder from the stream's 'data' event, with no promise per
-    // chunk (the engine sends every line as a chunk of its own). While the sink is full the stream is
-    // paused, so the engine's socket fills and TCP flow control holds the engine back.
     let failed = false;
-    await new Promise<void>(resolve => {
-      let done = false;
-      let ended = false;
-      const finish = (): void => {
-        if (done) return;
-        done = true;
-        stream.off('data', onData);
-        resolve();
-      };
-      const onData = (chunk: Buffer): void => {
+    try {
+      // The body is read chunk by chunk; while the sink is full, no further chunk is pulled, so the
+      // engine's socket fills and TCP flow control holds the engine back.
+      for await (const chunk of stream as AsyncIterable<Buffer>) {
         decoder.write(chunk);
         if (decoder.stopped) {
           // Unreadable bytes: drop this connection and reopen from the read cursor after a pause.
           failed = true;
-          finish();
-          return;
+          break;
         }
         if (readLines > 0) this.#flushCounts(readLines, readBytes, lastLineSec);
         readLines = 0;
         readBytes = 0;
         if (full) {
           full = false;
-          stream.pause();
-          void sink.drained().then(() => {
-            if (!done) stream.resume();
-          });
+          await sink.drained();
         }
-      };
-      stream.on('data', onData);
-      stream.once('end', () => {
-        ended = true;
-        finish();
-      });
-      stream.on('error', (err: Error) => {
-        if (!signal.aborted && !done) {
-          failed = true;
-          this.#lastError = errorMessage(err);
-          this.#log.warn('log stream broke', { err: this.#lastError });
-        }
-        finish();
-      });
-      stream.once('close', () => {
-        // Closed before its end without an error: the connection went away mid-body.
-        if (!ended && !done && !signal.aborted) {
-          failed = true;
-          this.#lastError = 'the engine closed the log stream before its end';
-          this.#log.warn('log stream broke', { err: this.#lastError });
-        }
-        finish();
-      });
-    });
-    stream.destroy();
+        if (signal.aborted) break;
+      }
+    } catch (err) {
+      if (!signal.aborted) {
+        failed = true;
+        this.#lastError = errorMessage(err);
+        this.#log.warn('log stream broke', { err: this.#lastError });
+      }
+    } finally {
+      stream.destroy();
+    }
     if (signal.aborted) return { outcome: 'ended' };
     // A line held without its `\n` at the end of the stream is complete only if the process that wrote
     // it has ended (the container stopped or restarted); if the connection merely dropped, the rest of
