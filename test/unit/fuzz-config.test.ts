@@ -193,8 +193,9 @@ const junk = fc.oneof(
   fc.jsonValue({ maxDepth: 3 }),
 );
 
+/** Lines as YAML counts them: `\r\n`, a lone `\r` and `\n` each end a line. */
 function countLines(s: string): number {
-  return s.split('\n').length;
+  return s.split(/\r\n|\r|\n/).length;
 }
 
 /** The loader's contract on any input. */
