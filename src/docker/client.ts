@@ -124,38 +124,36 @@ export class DockerClient {
     this.name = url.protocol === 'unix:' ? options.host : url.toString().replace(/\/$/, '');
     this.#log = options.logger.child({ docker: this.name });
     this.#headerTimeoutMs = options.headerTimeoutMs ?? 60_000;
+    let tls = false;
     switch (url.protocol) {
       case 'unix:':
         this.#target = { socketPath: decodeURIComponent(url.pathname) };
-        this.#agent = new HttpAgent({ keepAlive: true });
-        this.#request = httpRequest;
         break;
       case 'tcp:':
       case 'http:':
-      case 'https:': {
-        const tls = url.protocol === 'https:' || (url.protocol === 'tcp:' && options.tls !== undefined);
+      case 'https:':
+        tls = url.protocol === 'https:' || (url.protocol === 'tcp:' && options.tls !== undefined);
         this.#target = { host: url.hostname, port: Number(url.port || (tls ? '2376' : '2375')) };
-        if (tls) {
-          const t = options.tls ?? {};
-          this.#agent = new HttpsAgent({
-            keepAlive: true,
-            ca: t.ca,
-            cert: t.cert,
-            key: t.key,
-            servername: t.serverName,
-            rejectUnauthorized: t.insecureSkipVerify !== true,
-          });
-          this.#request = httpsRequest;
-        } else {
-          this.#agent = new HttpAgent({ keepAlive: true });
-          this.#request = httpRequest;
-        }
         break;
-      }
       default:
         throw new DockerError(
           `unsupported Docker host ${this.name}: use unix://, tcp://, http:// or https://`,
         );
+    }
+    if (tls) {
+      const t = options.tls ?? {};
+      this.#agent = new HttpsAgent({
+        keepAlive: true,
+        ca: t.ca,
+        cert: t.cert,
+        key: t.key,
+        servername: t.serverName,
+        rejectUnauthorized: t.insecureSkipVerify !== true,
+      });
+      this.#request = httpsRequest;
+    } else {
+      this.#agent = new HttpAgent({ keepAlive: true });
+      this.#request = httpRequest;
     }
     this.follows = new FollowBudget({ logger: this.#log, local: this.#target.socketPath !== undefined });
   }
