@@ -175,6 +175,11 @@ export class Follower {
       }
       this.#backoff.reset();
       if (after.running || this.#wakeRequested) continue; // restarted: read the new run at once
+      // The stream followed a live run that has now stopped. The engine ends such a stream when the
+      // container stops, before the log driver has written what it still held (a last line without
+      // `\n` is flushed at the stop, stamped after the exit), so read once more from the cursor: on a
+      // stopped container the engine sends what it has and closes (the resume filter skips the rest).
+      if (info.running) continue;
       this.#state = 'stopped';
       if (!(await this.#idle(signal))) break;
     }

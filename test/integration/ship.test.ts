@@ -83,6 +83,22 @@ describe('shipping containers of every kind', () => {
     assert.ok(got.every(e => e.labels.stream === 'stdout'));
   });
 
+  // The engine ends a follow stream when the container stops, before the log driver has written the
+  // output still held (a last line without `\n` is flushed at the stop, stamped after the exit).
+  for (const tty of [false, true]) {
+    test(`a container followed live: its last line without a newline arrives (tty ${tty})`, async () => {
+      const name = uniqueName(tty ? 'lasttty' : 'last');
+      const id = await run('echo first; sleep 2; echo second; printf last-without-newline', name, tty);
+      await receiver.waitFor(() => entriesOf(receiver, name).length >= 1, 10_000);
+      await waitExit(id);
+      await expectDelivered(receiver, id, name);
+      assert.deepEqual(
+        entriesOf(receiver, name).map(e => e.line),
+        ['first', 'second', 'last-without-newline'],
+      );
+    });
+  }
+
   test('docker stop / start and docker restart of the same container lose and repeat nothing', async () => {
     const name = uniqueName('cycle');
     const id = await run(
