@@ -1,17 +1,20 @@
 //! The Docker Engine API client, on node:http (a unix socket, or TCP with optional TLS). It negotiates
 //! the API version, lists and inspects containers, lists networks, streams /events and opens raw /logs
-//! streams.
+//! streams (those on connections of their own, in HTTP/1.0: logs-stream.ts).
 //! docktail only reads from the engine: every request is a GET. The version policy is in version.ts,
 //! the events stream's parsing in events.ts.
 
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import net from 'node:net';
 import { addAbortSignal, type Readable } from 'node:stream';
+import tls from 'node:tls';
 import { DockerError, errorMessage } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { type DockerEvent, type EventsOptions, readEvents } from './events.js';
 import { FollowBudget } from './follow-budget.js';
 import { abortable, engineMessage, isAbort, readBody } from './http.js';
+import { FramedAnswerError, openLogsStream } from './logs-stream.js';
 import { chooseApiVersion, parseVersion } from './version.js';
 
 /** TLS settings for `tcp://` and `https://` hosts (file contents, not paths). */
@@ -108,6 +111,12 @@ export class DockerClient {
   /** Keeps connections for the short requests; each follow or events stream holds one of its own. */
   readonly #agent: HttpAgent;
   readonly #request: typeof httpRequest;
+  /** Opens a connection of its own, for a logs stream (logs-stream.ts). */
+  readonly #connect: () => net.Socket;
+  /** The `Host` header node:http sends, sent with the logs streams too. */
+  readonly #hostHeader: string;
+  /** Logs streams are asked for in HTTP/1.0, until an answer comes chunked anyway (a proxy's doing). */
+  #logsOverHttp10 = true;
   readonly #log: Logger;
   #version: string | undefined;
   #negotiating: Promise<string> | undefined;
@@ -124,7 +133,7 @@ export class DockerClient {
     this.name = url.protocol === 'unix:' ? options.host : url.toString().replace(/\/$/, '');
     this.#log = options.logger.child({ docker: this.name });
     this.#headerTimeoutMs = options.headerTimeoutMs ?? 60_000;
-    let tls = false;
+    let useTls = false;
     switch (url.protocol) {
       case 'unix:':
         this.#target = { socketPath: decodeURIComponent(url.pathname) };
@@ -132,29 +141,40 @@ export class DockerClient {
       case 'tcp:':
       case 'http:':
       case 'https:':
-        tls = url.protocol === 'https:' || (url.protocol === 'tcp:' && options.tls !== undefined);
-        this.#target = { host: url.hostname, port: Number(url.port || (tls ? '2376' : '2375')) };
+        useTls = url.protocol === 'https:' || (url.protocol === 'tcp:' && options.tls !== undefined);
+        this.#target = { host: url.hostname, port: Number(url.port || (useTls ? '2376' : '2375')) };
         break;
       default:
         throw new DockerError(
           `unsupported Docker host ${this.name}: use unix://, tcp://, http:// or https://`,
         );
     }
-    if (tls) {
+    const target = this.#target;
+    const tcpHost = (target.host ?? '').replace(/^\[(.*)\]$/, '$1');
+    const port = target.port ?? 0;
+    if (useTls) {
       const t = options.tls ?? {};
-      this.#agent = new HttpsAgent({
-        keepAlive: true,
+      const tlsOptions = {
         ca: t.ca,
         cert: t.cert,
         key: t.key,
         servername: t.serverName,
         rejectUnauthorized: t.insecureSkipVerify !== true,
-      });
+      };
+      this.#agent = new HttpsAgent({ keepAlive: true, ...tlsOptions });
       this.#request = httpsRequest;
+      // As node:https does: the host name is the SNI and the name to check, unless serverName says else.
+      const servername = t.serverName ?? (net.isIP(tcpHost) === 0 ? tcpHost : undefined);
+      this.#connect = () => tls.connect({ host: tcpHost, port, ...tlsOptions, servername });
     } else {
       this.#agent = new HttpAgent({ keepAlive: true });
       this.#request = httpRequest;
+      this.#connect =
+        target.socketPath !== undefined
+          ? () => net.connect({ path: target.socketPath! })
+          : () => net.connect({ host: tcpHost, port });
     }
+    this.#hostHeader = target.socketPath !== undefined ? 'localhost' : url.host;
     this.follows = new FollowBudget({ logger: this.#log, local: this.#target.socketPath !== undefined });
   }
 
@@ -337,26 +357,54 @@ export class DockerClient {
   }
 
   /**
-   * Opens `GET /containers/{id}/logs?follow=1&timestamps=1`: the raw response stream, not demultiplexed.
-   * Errors (404, 500, 501 when the log driver cannot be read) become DockerError with the engine's message.
+   * Opens `GET /containers/{id}/logs?follow=1&timestamps=1` on a connection of its own, in HTTP/1.0
+   * (logs-stream.ts): the body is the raw multiplexed stream, ending when the engine closes it. Errors
+   * (404, 500, 501 when the log driver cannot be read) become DockerError with the engine's message.
    */
   async openLogs(id: string, options: OpenLogsOptions, signal: AbortSignal): Promise<Readable> {
-    const path = await this.#versioned(`/containers/${encodeURIComponent(id)}/logs`, signal);
-    const res = await this.#get(
-      path,
-      {
-        follow: '1',
-        timestamps: '1',
-        stdout: options.stdout ? '1' : '0',
-        stderr: options.stderr ? '1' : '0',
-        since: options.since,
-      },
-      signal,
-    );
-    await this.#check(res);
+    const query = new URLSearchParams({
+      follow: '1',
+      timestamps: '1',
+      stdout: options.stdout ? '1' : '0',
+      stderr: options.stderr ? '1' : '0',
+      since: options.since,
+    });
+    const path = `${await this.#versioned(`/containers/${encodeURIComponent(id)}/logs`, signal)}?${query}`;
+    let body: Readable | undefined;
+    if (this.#logsOverHttp10) {
+      try {
+        body = await openLogsStream({
+          connect: this.#connect,
+          path,
+          host: this.#hostHeader,
+          name: this.name,
+          headerTimeoutMs: this.#headerTimeoutMs,
+          signal,
+        });
+      } catch (err) {
+        if (signal.aborted) throw signal.reason;
+        if (!(err instanceof FramedAnswerError)) {
+          // No answer (as opposed to an error status): the engine may have restarted; negotiate again.
+          if (!(err instanceof DockerError) || err.status === undefined) this.#stale = true;
+          throw err;
+        }
+        this.#logsOverHttp10 = false;
+        this.#log.warn(
+          'logs streams go over HTTP/1.1 from now on (slower): an HTTP/1.0 request was answered chunked',
+          {
+            err: err.message,
+          },
+        );
+      }
+    }
+    if (body === undefined) {
+      const res = await this.#get(path, undefined, signal);
+      await this.#check(res);
+      body = res;
+    }
     // Counted against the host's inotify budget while open (the engine holds one instance per follow).
     this.follows.opened();
-    res.once('close', () => this.follows.closed());
-    return res;
+    body.once('close', () => this.follows.closed());
+    return body;
   }
 }

@@ -1,0 +1,252 @@
+// The followers' logs stream (src/docker/logs-stream.ts) against a scripted engine on a unix socket:
+// the request it sends, its head parsing at every split, the body handed on whole, and clear errors.
+
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import http from 'node:http';
+import net from 'node:net';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { after, before, describe, test } from 'node:test';
+import { DockerError } from '../../src/core/errors.js';
+import { createLogger } from '../../src/core/logger.js';
+import { DockerClient } from '../../src/docker/client.js';
+import {
+  FramedAnswerError,
+  MAX_HEAD_BYTES,
+  openLogsStream,
+  parseHead,
+} from '../../src/docker/logs-stream.js';
+import { tempDir } from '../harness/setup.js';
+
+/** What the scripted engine does with one connection, given the request head it read. */
+type Script = (socket: net.Socket, request: string) => void;
+
+describe('openLogsStream', () => {
+  let server: net.Server;
+  let path: string;
+  let script: Script = () => {};
+
+  before(async () => {
+    path = join(tempDir('logs-stream'), 'engine.sock');
+    server = net.createServer(socket => {
+      let text = '';
+      const onData = (d: Buffer): void => {
+        text += d.toString('latin1');
+        if (!text.includes('\r\n\r\n')) return;
+        socket.off('data', onData);
+        script(socket, text);
+      };
+      socket.on('data', onData);
+      socket.on('error', () => {});
+    });
+    await new Promise<void>(resolve => server.listen(path, resolve));
+  });
+
+  after(async () => {
+    await new Promise<void>(resolve => server.close(() => resolve()));
+  });
+
+  const open = (signal = new AbortController().signal, headerTimeoutMs = 5_000): Promise<Readable> =>
+    openLogsStream({
+      connect: () => net.connect({ path }),
+      path: '/v1.41/containers/abc/logs?follow=1',
+      host: 'localhost',
+      name: 'unix:///test.sock',
+      headerTimeoutMs,
+      signal,
+    });
+
+  const readAll = async (body: Readable): Promise<Buffer> => {
+    const chunks: Buffer[] = [];
+    for await (const c of body as AsyncIterable<Buffer>) chunks.push(c);
+    return Buffer.concat(chunks);
+  };
+
+  /** Writes `parts` one by one, each in its own write after a pause, then closes. */
+  const sendInParts = (socket: net.Socket, parts: Buffer[]): void => {
+    let i = 0;
+    const next = (): void => {
+      if (i === parts.length) {
+        socket.end();
+        return;
+      }
+      socket.write(parts[i++]!, () => setTimeout(next, 1));
+    };
+    next();
+  };
+
+  test('asks in HTTP/1.0 with Host and User-Agent, so the body comes without chunked framing', async () => {
+    let request = '';
+    script = (socket, req) => {
+      request = req;
+      socket.end('HTTP/1.0 200 OK\r\nContent-Type: application/vnd.docker.multiplexed-stream\r\n\r\n');
+    };
+    const body = await open();
+    assert.equal((await readAll(body)).length, 0);
+    assert.equal(
+      request,
+      'GET /v1.41/containers/abc/logs?follow=1 HTTP/1.0\r\nHost: localhost\r\nUser-Agent: docktail\r\n\r\n',
+    );
+  });
+
+  test('the head split at every byte: the body after it arrives whole and in order', async () => {
+    const head = Buffer.from(
+      'HTTP/1.0 200 OK\r\nApi-Version: 1.41\r\nServer: Docker/20.10.24\r\n\r\n',
+      'latin1',
+    );
+    const payload = randomBytes(3000);
+    const whole = Buffer.concat([head, payload]);
+    for (let cut = 1; cut < head.length + 40; cut += 1) {
+      // Two cuts: one inside (or just past) the head, one later in the body.
+      const second = cut + 1 + ((cut * 7919) % (whole.length - cut - 1));
+      script = socket =>
+        sendInParts(socket, [whole.subarray(0, cut), whole.subarray(cut, second), whole.subarray(second)]);
+      const got = await readAll(await open());
+      assert.ok(got.equals(payload), `cut at ${cut} and ${second}: body differs`);
+    }
+  });
+
+  test('a head and its first body bytes in one read: nothing of the body is lost', async () => {
+    const payload = Buffer.from('\u0001\0\0\0\0\0\0\u0005hello'.repeat(100), 'latin1');
+    script = socket => socket.end(Buffer.concat([Buffer.from('HTTP/1.0 200 OK\r\n\r\n'), payload]));
+    assert.ok((await readAll(await open())).equals(payload));
+  });
+
+  test('an error status rejects with the engine message and the status', async () => {
+    script = socket =>
+      socket.end(
+        'HTTP/1.0 404 Not Found\r\nContent-Type: application/json\r\n\r\n{"message":"No such container: abc"}\n',
+      );
+    await assert.rejects(open(), (err: unknown) => {
+      assert.ok(err instanceof DockerError);
+      assert.equal(err.status, 404);
+      assert.equal(err.message, 'No such container: abc');
+      return true;
+    });
+    script = socket => socket.end('HTTP/1.0 501 Not Implemented\r\n\r\n');
+    await assert.rejects(open(), { status: 501, message: 'HTTP 501' });
+  });
+
+  test('bad answers are named clearly', async () => {
+    script = socket => socket.end('SSH-2.0-OpenSSH_9.2\r\n\r\n');
+    await assert.rejects(open(), /answered with something else than HTTP\/1\.x: "SSH-2\.0-OpenSSH_9\.2"/);
+    script = socket => socket.end('HTTP/1.0 200 OK\r\nno colon here\r\n\r\n');
+    await assert.rejects(open(), /malformed response header "no colon here"/);
+    script = socket =>
+      socket.end('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n');
+    await assert.rejects(
+      open(),
+      (err: unknown) =>
+        err instanceof FramedAnswerError &&
+        /answered an HTTP\/1\.0 request with chunked framing/.test(err.message),
+    );
+    script = socket => socket.end(`HTTP/1.0 200 OK\r\nX: ${'a'.repeat(MAX_HEAD_BYTES)}`);
+    await assert.rejects(open(), /response head over 65536 bytes/);
+    script = socket => socket.end('HTTP/1.0 200 OK\r\n');
+    await assert.rejects(open(), /closed the connection before answering/);
+    script = socket => socket.destroy();
+    await assert.rejects(open(), /closed the connection before answering|cannot reach the engine/);
+  });
+
+  test('an engine that does not answer in time, and a connection refused', async () => {
+    script = () => {};
+    await assert.rejects(open(undefined, 100), /did not answer within 100 ms/);
+    await assert.rejects(
+      openLogsStream({
+        connect: () => net.connect({ path: join(tempDir('logs-stream-none'), 'none.sock') }),
+        path: '/x',
+        host: 'localhost',
+        name: 'unix:///none.sock',
+        headerTimeoutMs: 1000,
+        signal: new AbortController().signal,
+      }),
+      (err: unknown) =>
+        err instanceof DockerError &&
+        /cannot reach the engine at unix:\/\/\/none\.sock: .*ENOENT/.test(err.message),
+    );
+  });
+
+  test('abort: before the head rejects with the reason; during the body ends the read with it', async () => {
+    script = () => {};
+    const early = new AbortController();
+    const pending = open(early.signal);
+    early.abort(new Error('stopping'));
+    await assert.rejects(pending, /stopping/);
+
+    script = socket => socket.write('HTTP/1.0 200 OK\r\n\r\nfirst');
+    const late = new AbortController();
+    const body = await open(late.signal);
+    const seen: string[] = [];
+    await assert.rejects(
+      (async () => {
+        for await (const c of body as AsyncIterable<Buffer>) {
+          seen.push(c.toString());
+          late.abort();
+        }
+      })(),
+      { name: 'AbortError' },
+    );
+    assert.deepEqual(seen, ['first']);
+    assert.ok(body.destroyed);
+  });
+});
+
+describe('parseHead', () => {
+  test('status and headers, names lower-cased, repeats joined', () => {
+    assert.deepEqual(parseHead('HTTP/1.1 200 OK\r\nApi-Version: 1.41\r\nX-A: 1\r\nx-a:  2 '), {
+      status: 200,
+      headers: { 'api-version': '1.41', 'x-a': '1, 2' },
+    });
+    assert.deepEqual(parseHead('HTTP/1.0 500'), { status: 500, headers: {} });
+    assert.throws(() => parseHead('HTTP/2 200'), /something else than HTTP\/1\.x/);
+  });
+});
+
+describe('DockerClient.openLogs behind a proxy that answers HTTP/1.0 chunked', () => {
+  test('warns once, then reads every logs stream over HTTP/1.1, whole', async () => {
+    const sock = join(tempDir('logs-proxy'), 'proxy.sock');
+    const versions: string[] = [];
+    const server = http.createServer((req, res) => {
+      if (req.url?.endsWith('/version')) {
+        res.setHeader('content-type', 'application/json');
+        res.end(JSON.stringify({ ApiVersion: '1.41', MinAPIVersion: '1.12' }));
+        return;
+      }
+      versions.push(req.httpVersion);
+      // A sloppy proxy: the upstream's framing header is passed on whatever the client spoke.
+      res.writeHead(200, { 'transfer-encoding': 'chunked' });
+      res.write('\u0001\0\0\0\0\0\0\u0006hello\n');
+      res.end('\u0001\0\0\0\0\0\0\u0006world\n');
+    });
+    await new Promise<void>(resolve => server.listen(sock, resolve));
+    const logged: string[] = [];
+    const client = new DockerClient({
+      host: `unix://${sock}`,
+      logger: createLogger({ level: 'info', write: (line: string) => logged.push(line) }),
+    });
+    try {
+      const bodies: string[] = [];
+      for (let i = 0; i < 3; i++) {
+        const body = await client.openLogs(
+          'abc',
+          { since: '0', stdout: true, stderr: true },
+          new AbortController().signal,
+        );
+        const chunks: Buffer[] = [];
+        for await (const c of body as AsyncIterable<Buffer>) chunks.push(c);
+        bodies.push(Buffer.concat(chunks).toString('latin1'));
+      }
+      assert.deepEqual(
+        bodies,
+        Array(3).fill('\u0001\0\0\0\0\0\0\u0006hello\n\u0001\0\0\0\0\0\0\u0006world\n'),
+      );
+      assert.deepEqual(versions, ['1.0', '1.1', '1.1', '1.1']);
+      assert.equal(logged.filter(l => /logs streams go over HTTP\/1\.1/.test(l)).length, 1);
+      assert.equal(client.follows.open, 0, 'every stream closed is counted closed');
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>(resolve => server.close(() => resolve()));
+    }
+  });
+});
