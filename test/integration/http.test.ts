@@ -135,7 +135,10 @@ describe('HTTP surface', () => {
   test('/targets lists a running container: labels, state, cursor after shipping, lines', async () => {
     const name = uniqueName('http-run');
     const id = await run(
-      'trap "exit 0" TERM; for i in 1 2 3 4; do echo out $i; done; echo err >&2; while true; do usleep 50000; done',
+      // stderr first, well before the last line: the engine's stdout and stderr copiers race, so a stderr
+      // line written close to a stdout line can reach the log stamped earlier but after it (the cursor
+      // would then count two lines at the highest timestamp).
+      'trap "exit 0" TERM; echo err >&2; usleep 200000; for i in 1 2 3 4; do echo out $i; done; while true; do usleep 50000; done',
       name,
     );
     await receiver.waitFor(() => entriesOf(receiver, name).length === 5, 10_000);
