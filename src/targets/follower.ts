@@ -325,35 +325,64 @@ export class Follower {
       },
     });
 
+    // Flowing mode: each socket read goes to the decoder from the stream's 'data' event, with no promise
+    // per read (a quiet container's read is a single line). While the sink is full the stream is paused,
+    // so the socket fills and the engine is held back by flow control.
     let failed = false;
-    try {
-      // The body is read chunk by chunk; while the sink is full, no further chunk is pulled, so the
-      // engine's socket fills and TCP flow control holds the engine back.
-      for await (const chunk of stream as AsyncIterable<Buffer>) {
+    await new Promise<void>(resolve => {
+      let done = false;
+      let ended = false;
+      const finish = (): void => {
+        if (done) return;
+        done = true;
+        stream.off('data', onData);
+        resolve();
+      };
+      const onData = (chunk: Buffer): void => {
         decoder.write(chunk);
         if (decoder.stopped) {
           // Unreadable bytes: drop this connection and reopen from the read cursor after a pause.
           failed = true;
-          break;
+          finish();
+          return;
         }
         if (readLines > 0) this.#flushCounts(readLines, readBytes, lastLineSec);
         readLines = 0;
         readBytes = 0;
         if (full) {
           full = false;
-          await sink.drained();
+          stream.pause();
+          void sink.drained().then(() => {
+            if (!done) stream.resume();
+          });
         }
-        if (signal.aborted) break;
-      }
-    } catch (err) {
-      if (!signal.aborted) {
-        failed = true;
-        this.#lastError = errorMessage(err);
-        this.#log.warn('log stream broke', { err: this.#lastError });
-      }
-    } finally {
-      stream.destroy();
-    }
+      };
+      stream.on('data', onData);
+      stream.once('end', () => {
+        ended = true;
+        finish();
+      });
+      stream.on('error', (err: Error) => {
+        if (!signal.aborted && !done) {
+          failed = true;
+          this.#lastError = errorMessage(err);
+          this.#log.warn('log stream broke', { err: this.#lastError });
+        }
+        finish();
+      });
+      stream.once('close', () => {
+        // Closed before its end without an error: the connection went away mid-body.
+        if (!ended && !done && !signal.aborted) {
+          failed = true;
+          this.#lastError = 'the engine closed the log stream before its end';
+          this.#log.warn('log stream broke', { err: this.#lastError });
+        }
+        finish();
+      });
+      // The stream comes paused (its first bytes were put back after the response head): start it.
+      stream.resume();
+    });
+    stream.destroy();
     if (signal.aborted) return { outcome: 'ended' };
     // A line held without its `\n` at the end of the stream is complete only if the process that wrote
     // it has ended (the container stopped or restarted); if the connection merely dropped, the rest of
