@@ -297,14 +297,19 @@ export async function buildDocktail(dir: string): Promise<string> {
     );
   }
   writeFileSync(join(dir, 'package.json'), readFileSync(join(REPO, 'package.json')));
+  // The installed command itself, so its V8 settings are measured too.
+  mkdirSync(join(dir, 'bin'), { recursive: true });
+  writeFileSync(join(dir, 'bin', 'docktail.js'), readFileSync(join(REPO, 'bin', 'docktail.js')));
   try {
     symlinkSync(join(REPO, 'node_modules'), join(dir, 'node_modules'));
   } catch {}
-  return join(dir, 'dist', 'cli', 'main.js');
+  return join(dir, 'bin', 'docktail.js');
 }
 
 export interface DocktailOptions {
   main: string;
+  /** The node binary. @default this process's */
+  node?: string;
   config: string;
   /** Directory for `--cpu-prof` output; no profile when undefined. */
   profileDir?: string | undefined;
@@ -321,12 +326,12 @@ export class Docktail {
   readonly exited: Promise<number | null>;
 
   constructor(o: DocktailOptions) {
-    const args = ['--enable-experimental-regexp-engine-on-excessive-backtracks'];
+    const args: string[] = [];
     if (o.profileDir !== undefined) args.push('--cpu-prof', `--cpu-prof-dir=${o.profileDir}`);
     if (o.heapSignal) args.push('--heapsnapshot-signal=SIGUSR2');
     args.push(...(o.nodeFlags ?? []));
     args.push(o.main, `-config.file=${o.config}`);
-    this.proc = spawn(process.execPath, args, {
+    this.proc = spawn(o.node ?? process.execPath, args, {
       cwd: REPO,
       env: { PATH: process.env.PATH, HOME: process.env.HOME },
       stdio: ['ignore', 'ignore', 'pipe'],

@@ -28,8 +28,10 @@ export interface BenchContext {
   receiver: Receiver;
   /** An idle process's event-loop delay over the same windows: the machine's noise floor. */
   probe: LoopProbe;
-  /** dist/cli/main.js of the build under test. */
+  /** The command under test: bin/docktail.js beside the build (or its dist/cli/main.js). */
   main: string;
+  /** The node binary it runs on. */
+  node: string;
   dir: string;
   /** Write a CPU profile of docktail per phase into this directory. */
   profileDir?: string | undefined;
@@ -106,7 +108,7 @@ function startDocktail(ctx: BenchContext, config: string, phase: string): Dockta
     profileDir = join(ctx.profileDir, phase);
     mkdirSync(profileDir, { recursive: true });
   }
-  return new Docktail({ main: ctx.main, config, profileDir, nodeFlags: ctx.nodeFlags });
+  return new Docktail({ main: ctx.main, node: ctx.node, config, profileDir, nodeFlags: ctx.nodeFlags });
 }
 
 /** Writes the phase's default config and starts docktail on it; resolves once its HTTP server listens. */
@@ -272,7 +274,7 @@ export async function backlog(ctx: BenchContext, o: BacklogOptions): Promise<Bac
 
 /** Runs `docktail -check-syntax` on a config: undefined when it passes, else docktail's complaint. */
 export function checkSyntax(ctx: BenchContext, config: string): string | undefined {
-  const r = spawnSync(process.execPath, [ctx.main, '-check-syntax', `-config.file=${config}`], {
+  const r = spawnSync(ctx.node, [ctx.main, '-check-syntax', `-config.file=${config}`], {
     encoding: 'utf8',
     timeout: 60_000,
   });

@@ -6,9 +6,11 @@
 //!   node --import tsx bench/run.ts [--only backlog,pipeline,fleet,latency,scale] [--lines N]
 //!        [--fleet N] [--fleet-seconds S] [--scale N] [--profile] [--node-flags='--x --y']
 //!        [--dist DIR (a dist/ built already, e.g. a variant to compare)] [--out FILE]
+//!        [--node BIN (the node binary docktail runs on, e.g. the image's Node 24)]
 //!
 //! BENCH_ENGINE_DIR=<dir> keeps (or reuses) the engine in <dir> between runs instead of a fresh one.
 
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -62,6 +64,7 @@ const { values } = parseArgs({
     scale: { type: 'string' },
     profile: { type: 'boolean', default: false },
     'node-flags': { type: 'string' },
+    node: { type: 'string' },
     dist: { type: 'string' },
     out: { type: 'string', default: join(REPO, 'bench', 'results', 'latest.json') },
   },
@@ -76,7 +79,7 @@ const dockerd = (await import(new URL('../scripts/dockerd.mjs', import.meta.url)
 const work = mkdtempSync(join(tmpdir(), 'docktail-bench-'));
 const results: BenchResults = {
   startedAt: new Date().toISOString(),
-  node: process.version,
+  node: execFileSync(values.node ?? process.execPath, ['--version'], { encoding: 'utf8' }).trim(),
   cpus: cpus().length,
   loadAverageAtStart: loadavg().map(l => Math.round(l * 100) / 100),
   engineApi: '',
@@ -107,7 +110,9 @@ try {
   results.engineApi = await engine.apiVersion();
   let main: string;
   if (values.dist !== undefined) {
-    main = join(values.dist, 'cli', 'main.js');
+    // Its installed command when it sits beside it (a checkout), so the command's V8 settings count.
+    const bin = join(values.dist, '..', 'bin', 'docktail.js');
+    main = existsSync(bin) ? bin : join(values.dist, 'cli', 'main.js');
     log(`using the build in ${values.dist}`);
   } else {
     log('building docktail (tsc → dist)');
@@ -123,7 +128,8 @@ try {
   }
   const nodeFlags = values['node-flags']?.split(' ').filter(f => f !== '');
   results.nodeFlags = nodeFlags ?? [];
-  const ctx: BenchContext = { engine, receiver, probe, main, dir: work, profileDir, nodeFlags, log };
+  const node = values.node ?? process.execPath;
+  const ctx: BenchContext = { engine, receiver, probe, main, node, dir: work, profileDir, nodeFlags, log };
 
   const phase = async <T>(name: string, fn: () => Promise<T>): Promise<T | undefined> => {
     if (!only.has(name)) return undefined;
