@@ -203,16 +203,30 @@ describe('parseHead', () => {
   });
 });
 
+/** A body read to its end, as latin1 text. */
+async function bodyText(body: AsyncIterable<Buffer> | NodeJS.ReadableStream): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of body as AsyncIterable<Buffer>) chunks.push(c);
+  return Buffer.concat(chunks).toString('latin1');
+}
+
+/** An engine stand-in on node:http: answers /version itself and hands every other request to `logs`. */
+function fakeEngine(logs: http.RequestListener): http.Server {
+  return http.createServer((req, res) => {
+    if (req.url?.endsWith('/version')) {
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify({ ApiVersion: '1.41', MinAPIVersion: '1.12' }));
+      return;
+    }
+    logs(req, res);
+  });
+}
+
 describe('DockerClient.openLogs behind a proxy that answers HTTP/1.0 chunked', () => {
   test('warns once, then reads every logs stream over HTTP/1.1, whole', async () => {
     const sock = join(tempDir('logs-proxy'), 'proxy.sock');
     const versions: string[] = [];
-    const server = http.createServer((req, res) => {
-      if (req.url?.endsWith('/version')) {
-        res.setHeader('content-type', 'application/json');
-        res.end(JSON.stringify({ ApiVersion: '1.41', MinAPIVersion: '1.12' }));
-        return;
-      }
+    const server = fakeEngine((req, res) => {
       versions.push(req.httpVersion);
       // A sloppy proxy: the upstream's framing header is passed on whatever the client spoke.
       res.writeHead(200, { 'transfer-encoding': 'chunked' });
@@ -233,9 +247,7 @@ describe('DockerClient.openLogs behind a proxy that answers HTTP/1.0 chunked', (
           { since: '0', stdout: true, stderr: true },
           new AbortController().signal,
         );
-        const chunks: Buffer[] = [];
-        for await (const c of body as AsyncIterable<Buffer>) chunks.push(c);
-        bodies.push(Buffer.concat(chunks).toString('latin1'));
+        bodies.push(await bodyText(body));
       }
       assert.deepEqual(
         bodies,
@@ -244,6 +256,43 @@ describe('DockerClient.openLogs behind a proxy that answers HTTP/1.0 chunked', (
       assert.deepEqual(versions, ['1.0', '1.1', '1.1', '1.1']);
       assert.equal(logged.filter(l => /logs streams go over HTTP\/1\.1/.test(l)).length, 1);
       assert.equal(client.follows.open, 0, 'every stream closed is counted closed');
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>(resolve => server.close(() => resolve()));
+    }
+  });
+});
+
+describe('DockerClient.openLogs over tcp://', () => {
+  test('connects to host:port, sends Host host:port, and reads the HTTP/1.0 body whole', async () => {
+    const seen: Array<{ version: string; host: string | undefined; url: string | undefined }> = [];
+    const server = fakeEngine((req, res) => {
+      seen.push({ version: req.httpVersion, host: req.headers.host, url: req.url });
+      // Node answers an HTTP/1.0 request without chunked framing and closes the connection at the end.
+      res.writeHead(200, { 'content-type': 'application/vnd.docker.multiplexed-stream' });
+      res.write('\u0001\0\0\0\0\0\0\u0006hello\n');
+      setTimeout(() => res.end('\u0001\0\0\0\0\0\0\u0006world\n'), 20);
+    });
+    await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as net.AddressInfo).port;
+    const client = new DockerClient({
+      host: `tcp://127.0.0.1:${port}`,
+      logger: createLogger({ level: 'error', write: () => {} }),
+    });
+    try {
+      const body = await client.openLogs(
+        'abc',
+        { since: '1795258199.828749837', stdout: true, stderr: false },
+        new AbortController().signal,
+      );
+      assert.equal(await bodyText(body), '\u0001\0\0\0\0\0\0\u0006hello\n\u0001\0\0\0\0\0\0\u0006world\n');
+      assert.deepEqual(seen, [
+        {
+          version: '1.0',
+          host: `127.0.0.1:${port}`,
+          url: '/v1.41/containers/abc/logs?follow=1&timestamps=1&stdout=1&stderr=0&since=1795258199.828749837',
+        },
+      ]);
     } finally {
       server.closeAllConnections();
       await new Promise<void>(resolve => server.close(() => resolve()));
