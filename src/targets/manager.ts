@@ -143,7 +143,23 @@ export class TargetManager {
       return;
     }
     const positions = this.#o.positions;
-    const tracker = new CursorTracker(positions.get(key), cursor => positions.set(key, cursor, c.name));
+    // The tracker commits at every settled line, and an acknowledged batch settles all its lines at once:
+    // the store takes the last cursor of such a run once, in a microtask (before any timer or I/O, so
+    // before any positions write). A target retired meanwhile (its position removed) is not written back.
+    let created: Target | undefined;
+    let pending: Cursor | undefined;
+    const commit = (): void => {
+      const cursor = pending!;
+      pending = undefined;
+      const t = created;
+      if (t !== undefined && (this.#targets.get(key) === t || this.#retiring.get(key) === t)) {
+        positions.set(key, cursor, t.name);
+      }
+    };
+    const tracker = new CursorTracker(positions.get(key), cursor => {
+      if (pending === undefined) queueMicrotask(commit);
+      pending = cursor;
+    });
     const follower = new Follower({
       id: c.id,
       name: c.name,
@@ -168,6 +184,7 @@ export class TargetManager {
       client,
       ended: false,
     };
+    created = target;
     this.#targets.set(key, target);
     this.#o.logger.info('following container', {
       job: scrape.jobName,

@@ -2,7 +2,7 @@
 // SIGTERM and restart while a container writes, and Loki answering 503 for a while.
 
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { startLokiReceiver } from '../fakes/loki-receiver.js';
@@ -55,6 +55,57 @@ test('the codedang Promtail config runs unchanged, with LOKI_SERVER_URL from .en
     );
   } finally {
     await agent.stop('SIGKILL');
+    await receiver.close();
+  }
+});
+
+test('the positions file follows a rename and forgets a container once it is removed', async () => {
+  const receiver = await startLokiReceiver();
+  const dir = tempDir('positions-life');
+  const label = runLabel();
+  const config = writeTestConfig({ dir, receiverUrl: receiver.url, runLabel: label });
+  const name = uniqueName('pos');
+  const renamed = uniqueName('pos-renamed');
+  const id = await runContainer(
+    'trap "exit 0" TERM; i=0; while true; do i=$((i+1)); echo tick $i; usleep 50000; done',
+    {
+      name,
+      labels: { 'docktail.test': label },
+    },
+  );
+  created.push(id);
+  const entry = (): { name?: string; ts?: string } | undefined => {
+    try {
+      return JSON.parse(readFileSync(join(dir, 'positions.yaml'), 'utf8')).containers?.[id];
+    } catch {
+      return undefined; // not written yet
+    }
+  };
+  const eventually = async (what: string, check: () => boolean): Promise<void> => {
+    const until = Date.now() + 15_000;
+    while (!check()) {
+      if (Date.now() > until) throw new Error(`${what}: not within 15 s (entry ${JSON.stringify(entry())})`);
+      await sleep(100);
+    }
+  };
+  const agent = startAgent({ args: [`-config.file=${config}`] });
+  try {
+    await agent.waitForLog(/first discovery done/);
+    await eventually('the position under the first name', () => entry()?.name === name);
+    await docker(['rename', id, renamed]);
+    await eventually('the position under the new name', () => entry()?.name === renamed);
+    // Shipping goes on under the new name (so acknowledgements are still arriving at the removal).
+    await receiver.waitFor(() => entriesOf(receiver, renamed).length > 0, 10_000);
+    await docker(['rm', '-f', id]);
+    await eventually('the position removed', () => {
+      const e = entry();
+      return e === undefined && existsSync(join(dir, 'positions.yaml'));
+    });
+    // Acknowledgements that arrive after the removal must not bring it back.
+    await sleep(1500);
+    assert.equal(entry(), undefined, 'the removed container stays out of the positions file');
+  } finally {
+    await agent.stop();
     await receiver.close();
   }
 });
