@@ -17,6 +17,15 @@ const WRITER =
   'trap "exit 0" TERM; i=0; while true; do i=$((i+1)); echo "seq $i"; echo "err $i" >&2; usleep 10000; done';
 const sleep = (ms: number) => new Promise(r => setTimeout(r, ms));
 
+/** A receiver, and a test config in a fresh directory that follows the containers of one run label. */
+async function setUp(prefix: string) {
+  const receiver = await startLokiReceiver();
+  const dir = tempDir(prefix);
+  const label = runLabel();
+  const config = writeTestConfig({ dir, receiverUrl: receiver.url, runLabel: label });
+  return { receiver, dir, label, config };
+}
+
 test('the codedang Promtail config runs unchanged, with LOKI_SERVER_URL from .env', async () => {
   const receiver = await startLokiReceiver();
   const dir = tempDir('codedang');
@@ -60,10 +69,7 @@ test('the codedang Promtail config runs unchanged, with LOKI_SERVER_URL from .en
 });
 
 test('the positions file follows a rename and forgets a container once it is removed', async () => {
-  const receiver = await startLokiReceiver();
-  const dir = tempDir('positions-life');
-  const label = runLabel();
-  const config = writeTestConfig({ dir, receiverUrl: receiver.url, runLabel: label });
+  const { receiver, dir, label, config } = await setUp('positions-life');
   const name = uniqueName('pos');
   const renamed = uniqueName('pos-renamed');
   const id = await runContainer(
@@ -111,10 +117,7 @@ test('the positions file follows a rename and forgets a container once it is rem
 });
 
 test('SIGTERM then restart while a container writes: nothing lost, nothing repeated', async () => {
-  const receiver = await startLokiReceiver();
-  const dir = tempDir('restart');
-  const label = runLabel();
-  const config = writeTestConfig({ dir, receiverUrl: receiver.url, runLabel: label });
+  const { receiver, label, config } = await setUp('restart');
   const name = uniqueName('writer');
   const id = await runContainer(WRITER, { name, labels: { 'docktail.test': label } });
   created.push(id);
@@ -139,10 +142,7 @@ test('SIGTERM then restart while a container writes: nothing lost, nothing repea
 });
 
 test('Loki answering 503 for a while: nothing lost once it recovers, nothing repeated', async () => {
-  const receiver = await startLokiReceiver();
-  const dir = tempDir('outage');
-  const label = runLabel();
-  const config = writeTestConfig({ dir, receiverUrl: receiver.url, runLabel: label });
+  const { receiver, label, config } = await setUp('outage');
   const name = uniqueName('outage');
   const agent = startAgent({ args: [`-config.file=${config}`] });
   try {
