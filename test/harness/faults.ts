@@ -1,6 +1,5 @@
-// Shared by the fault-injection tests (faults-process, faults-loki): a config with the knobs those tests
-// turn, a writer that numbers its lines, delivery figures over every name a container had, and the
-// figures printed with the test.
+// Shared by the fault-injection tests (their config is setup.ts's writeTestConfig): a writer that numbers
+// its lines, delivery figures over every name a container had, and the figures printed with the test.
 
 import assert from 'node:assert/strict';
 import type { TestContext } from 'node:test';
@@ -10,13 +9,6 @@ import type { Delivery } from './compare.js';
 import { compareDelivery, inOrder } from './compare.js';
 import type { TruthLine } from './docker.js';
 import { groundTruth } from './docker.js';
-import type { TestConfigOptions } from './setup.js';
-import { writeTestConfig } from './setup.js';
-
-export type FaultConfigOptions = TestConfigOptions;
-
-/** The fault tests' config: the shared test config (setup.ts), whose knobs they turn. */
-export const writeFaultConfig = writeTestConfig;
 
 /**
  * About `perSecond` numbered lines a second (in ticks of 50 ms): `seq <n> out` on stdout, and every tenth

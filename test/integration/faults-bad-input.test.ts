@@ -15,8 +15,8 @@ import type { AgentProcess } from '../harness/agent.js';
 import { startAgent } from '../harness/agent.js';
 import { compareDelivery } from '../harness/compare.js';
 import type { TruthLine } from '../harness/docker.js';
-import { entriesFor, metricValue, portOf, report, sleep, writeFaultConfig } from '../harness/faults.js';
-import { runLabel, tempDir } from '../harness/setup.js';
+import { entriesFor, metricValue, portOf, report, sleep } from '../harness/faults.js';
+import { runLabel, tempDir, writeTestConfig } from '../harness/setup.js';
 
 const BASE = 1795235073;
 const hex = (c: string) => c.repeat(64);
@@ -181,7 +181,7 @@ async function setup(receiverOptions?: (r: LokiReceiver) => void) {
   const receiver = await startLokiReceiver();
   receiverOptions?.(receiver);
   const dir = tempDir('bad-input');
-  const config = writeFaultConfig({
+  const config = writeTestConfig({
     dir,
     receiverUrl: receiver.url,
     runLabel: runLabel(),

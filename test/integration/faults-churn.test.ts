@@ -19,15 +19,8 @@ import {
   TEST_IMAGE,
   uniqueName,
 } from '../harness/docker.js';
-import {
-  assertExactlyOnce,
-  measure,
-  numberedWriter,
-  report,
-  sleep,
-  writeFaultConfig,
-} from '../harness/faults.js';
-import { runLabel, tempDir } from '../harness/setup.js';
+import { assertExactlyOnce, measure, numberedWriter, report, sleep } from '../harness/faults.js';
+import { runLabel, tempDir, writeTestConfig } from '../harness/setup.js';
 
 const created: string[] = [];
 after(() => removeContainers(created));
@@ -123,7 +116,7 @@ test('10. 200 short-lived containers started within 30 s beside 2 steady writers
   const receiver = await startLokiReceiver();
   const dir = tempDir('churn');
   const label = runLabel();
-  const config = writeFaultConfig({ dir, receiverUrl: receiver.url, runLabel: label });
+  const config = writeTestConfig({ dir, receiverUrl: receiver.url, runLabel: label });
   const labels = { 'docktail.test': label };
   const writers = [uniqueName('steady-a'), uniqueName('steady-b')];
   const writerIds: string[] = [];

@@ -19,9 +19,8 @@ import {
   report,
   seqGaps,
   sleep,
-  writeFaultConfig,
 } from '../harness/faults.js';
-import { runLabel, tempDir } from '../harness/setup.js';
+import { runLabel, tempDir, writeTestConfig } from '../harness/setup.js';
 
 interface Engine {
   host: string;
@@ -51,7 +50,7 @@ test('9. engine restart with --restart always containers: docktail reconnects by
   const receiver = await startLokiReceiver();
   const dir = tempDir('engine-restart');
   const label = runLabel();
-  const config = writeFaultConfig({ dir, receiverUrl: receiver.url, runLabel: label });
+  const config = writeTestConfig({ dir, receiverUrl: receiver.url, runLabel: label });
   const names = [uniqueName('always-a'), uniqueName('always-b')];
   const ids: string[] = [];
   for (const name of names) {

@@ -21,9 +21,8 @@ import {
   report,
   seqGaps,
   sleep,
-  writeFaultConfig,
 } from '../harness/faults.js';
-import { runLabel, tempDir } from '../harness/setup.js';
+import { runLabel, tempDir, writeTestConfig } from '../harness/setup.js';
 
 const created: string[] = [];
 const leftovers = new Leftovers();
@@ -46,12 +45,12 @@ interface Setup {
 /** A receiver, docktail following this test's containers, and a container writing ~100 numbered lines/s. */
 async function setup(
   prefix: string,
-  config: Partial<Parameters<typeof writeFaultConfig>[0]> = {},
+  config: Partial<Parameters<typeof writeTestConfig>[0]> = {},
   script = numberedWriter(100),
 ): Promise<Setup> {
   const receiver = leftovers.receiver(await startLokiReceiver());
   const label = runLabel();
-  const file = writeFaultConfig({
+  const file = writeTestConfig({
     dir: tempDir(prefix),
     receiverUrl: receiver.url,
     runLabel: label,
@@ -274,7 +273,7 @@ describe('Loki answers that go wrong', () => {
     const receiver = leftovers.receiver(await startLokiReceiver());
     receiver.rejectLinesMatching(/ BAD$/);
     const label = runLabel();
-    const config = writeFaultConfig({
+    const config = writeTestConfig({
       dir: tempDir('bad-entry'),
       receiverUrl: receiver.url,
       runLabel: label,

@@ -26,9 +26,8 @@ import {
   portOf,
   report,
   sleep,
-  writeFaultConfig,
 } from '../harness/faults.js';
-import { runLabel, tempDir } from '../harness/setup.js';
+import { runLabel, tempDir, writeTestConfig } from '../harness/setup.js';
 
 const created: string[] = [];
 after(() => removeContainers(created));
@@ -74,7 +73,7 @@ test('12. Loki down (503) for 60 s while 10 containers write 1,000 lines/s each:
   const receiver = await startLokiReceiver();
   const dir = tempDir('memory');
   const label = runLabel();
-  const config = writeFaultConfig({ dir, receiverUrl: receiver.url, runLabel: label });
+  const config = writeTestConfig({ dir, receiverUrl: receiver.url, runLabel: label });
   const names = Array.from({ length: CONTAINERS }, (_, i) => uniqueName(`mem${i}`));
   const agent = startAgent({ args: [`-config.file=${config}`] });
   // Without `namespace`, startAgent runs node itself: this pid is docktail's own process.

@@ -19,9 +19,8 @@ import {
   portOf,
   report,
   sleep,
-  writeFaultConfig,
 } from '../harness/faults.js';
-import { runLabel, tempDir } from '../harness/setup.js';
+import { runLabel, tempDir, writeTestConfig } from '../harness/setup.js';
 
 const created: string[] = [];
 after(() => removeContainers(created));
@@ -55,7 +54,7 @@ describe('positions file faults', () => {
     const receiver = await startLokiReceiver();
     const dir = tempDir('positions-tmp');
     const label = runLabel();
-    const config = writeFaultConfig({ dir, receiverUrl: receiver.url, runLabel: label });
+    const config = writeTestConfig({ dir, receiverUrl: receiver.url, runLabel: label });
     const file = join(dir, 'positions.yaml');
     const tmp = `${file}.tmp`;
     const name = uniqueName('pos-tmp');
@@ -101,7 +100,7 @@ describe('positions file faults', () => {
     const receiver = await startLokiReceiver();
     const dir = tempDir('positions-corrupt');
     const label = runLabel();
-    const config = writeFaultConfig({ dir, receiverUrl: receiver.url, runLabel: label });
+    const config = writeTestConfig({ dir, receiverUrl: receiver.url, runLabel: label });
     const file = join(dir, 'positions.yaml');
     const corrupt = '{"version":1,"containers":{"abc":{"ts":"17952';
     writeFileSync(file, corrupt);
@@ -143,7 +142,7 @@ describe('positions file faults', () => {
     const receiver = await startLokiReceiver();
     const dir = tempDir('positions-unwritable');
     const label = runLabel();
-    const config = writeFaultConfig({ dir, receiverUrl: receiver.url, runLabel: label });
+    const config = writeTestConfig({ dir, receiverUrl: receiver.url, runLabel: label });
     // The parent of the positions file is a regular file: mkdir and open fail even for root.
     const blocker = join(dir, 'blocker');
     writeFileSync(blocker, 'not a directory\n');

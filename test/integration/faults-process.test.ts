@@ -33,9 +33,8 @@ import {
   report,
   seqGaps,
   sleep,
-  writeFaultConfig,
 } from '../harness/faults.js';
-import { runLabel, tempDir } from '../harness/setup.js';
+import { runLabel, tempDir, writeTestConfig } from '../harness/setup.js';
 
 const created: string[] = [];
 const leftovers = new Leftovers();
@@ -113,7 +112,7 @@ async function killAndRestart(
   const receiver = leftovers.receiver(await startLokiReceiver());
   const dir = tempDir('sigkill');
   const label = runLabel();
-  const config = writeFaultConfig({ dir, receiverUrl: receiver.url, runLabel: label });
+  const config = writeTestConfig({ dir, receiverUrl: receiver.url, runLabel: label });
   const name = uniqueName('kill');
   const id = await writer(name, label);
   let agent = await started(config);
@@ -216,7 +215,7 @@ describe('docktail killed and restarted', () => {
     const receiver = leftovers.receiver(await startLokiReceiver());
     const dir = tempDir('sigterm');
     const label = runLabel();
-    const config = writeFaultConfig({ dir, receiverUrl: receiver.url, runLabel: label });
+    const config = writeTestConfig({ dir, receiverUrl: receiver.url, runLabel: label });
     const name = uniqueName('term');
     const id = await writer(name, label);
     let agent = await started(config);
@@ -248,7 +247,7 @@ describe('container churn', () => {
     const receiver = leftovers.receiver(await startLokiReceiver());
     const dir = tempDir('churn');
     const label = runLabel();
-    const config = writeFaultConfig({ dir, receiverUrl: receiver.url, runLabel: label });
+    const config = writeTestConfig({ dir, receiverUrl: receiver.url, runLabel: label });
     const name = uniqueName('churn');
     const renamed = uniqueName('renamed');
     const agent = await started(config);
@@ -349,7 +348,7 @@ describe('least privilege', () => {
     const dir = tempDir('privilege');
     const proxy = await startRecordingProxy(join(dir, 'docker.sock'), dockerHost().replace(/^unix:\/\//, ''));
     const label = runLabel();
-    const config = writeFaultConfig({
+    const config = writeTestConfig({
       dir,
       receiverUrl: receiver.url,
       runLabel: label,
@@ -429,7 +428,7 @@ describe('secrets', () => {
 ${auth}`;
     const dir = tempDir('secrets');
     const label = runLabel();
-    const config = writeFaultConfig({
+    const config = writeTestConfig({
       dir,
       receiverUrl: r1.url,
       runLabel: label,

@@ -9,15 +9,8 @@ import { startLokiReceiver } from '../fakes/loki-receiver.js';
 import { startAgent } from '../harness/agent.js';
 import { compareDelivery } from '../harness/compare.js';
 import { docker, groundTruth, removeContainers, runContainer, uniqueName } from '../harness/docker.js';
-import {
-  entriesFor,
-  metricValue,
-  numberedWriter,
-  report,
-  sleep,
-  writeFaultConfig,
-} from '../harness/faults.js';
-import { runLabel, tempDir } from '../harness/setup.js';
+import { entriesFor, metricValue, numberedWriter, report, sleep } from '../harness/faults.js';
+import { runLabel, tempDir, writeTestConfig } from '../harness/setup.js';
 
 const created: string[] = [];
 after(() => removeContainers(created));
@@ -36,7 +29,7 @@ test('14. json-file rotated past the saved position while docktail is stopped: s
   const receiver = await startLokiReceiver();
   const dir = tempDir('rotation');
   const label = runLabel();
-  const config = writeFaultConfig({ dir, receiverUrl: receiver.url, runLabel: label });
+  const config = writeTestConfig({ dir, receiverUrl: receiver.url, runLabel: label });
   const name = uniqueName('rotated');
   // ~80 bytes a line in the json file: a 6 KiB file holds ~75 lines, under a second at 100 lines/s.
   const id = await runContainer(numberedWriter(100), {
