@@ -13,7 +13,7 @@ import { DockerError, errorMessage } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { type DockerEvent, type EventsOptions, readEvents } from './events.js';
 import { FollowBudget } from './follow-budget.js';
-import { abortable, engineMessage, isAbort, readBody } from './http.js';
+import { abortable, ERROR_BODY_LIMIT, engineMessage, isAbort, readBody } from './http.js';
 import { FramedAnswerError, openLogsStream } from './logs-stream.js';
 import { chooseApiVersion, parseVersion } from './version.js';
 
@@ -280,7 +280,7 @@ export class DockerClient {
   async #check(res: IncomingMessage): Promise<void> {
     const status = res.statusCode ?? 0;
     if (status >= 200 && status < 300) return;
-    const body = await readBody(res, 1024 * 1024).catch(() => '');
+    const body = await readBody(res, ERROR_BODY_LIMIT).catch(() => '');
     throw new DockerError(engineMessage(body, status), status);
   }
 

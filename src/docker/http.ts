@@ -1,8 +1,11 @@
 //! Small helpers for the engine's HTTP answers, used by DockerClient (client.ts): reading a bounded body,
 //! taking the engine's error text out of it, and leaving a shared wait when a signal aborts.
 
-import type { IncomingMessage } from 'node:http';
+import type { Readable } from 'node:stream';
 import { DockerError } from '../core/errors.js';
+
+/** Longest error answer read for the engine's message. */
+export const ERROR_BODY_LIMIT = 1024 * 1024;
 
 /** `promise`, or the abort reason as soon as `signal` aborts. */
 export function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
@@ -28,8 +31,8 @@ export function isAbort(err: unknown, signal: AbortSignal | undefined): boolean 
   return signal?.aborted === true || (err instanceof Error && err.name === 'AbortError');
 }
 
-/** Reads a whole (small) response body. */
-export async function readBody(res: IncomingMessage, limit = 64 * 1024 * 1024): Promise<string> {
+/** Reads a whole (small) response body: node:http's, or the rest of a logs stream's connection. */
+export async function readBody(res: Readable, limit = 64 * 1024 * 1024): Promise<string> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of res as AsyncIterable<Buffer>) {

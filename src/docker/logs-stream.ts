@@ -8,12 +8,10 @@
 import type net from 'node:net';
 import { addAbortSignal, type Readable } from 'node:stream';
 import { DockerError, errorMessage } from '../core/errors.js';
-import { engineMessage } from './http.js';
+import { ERROR_BODY_LIMIT, engineMessage, readBody } from './http.js';
 
 /** Longest response head accepted (status line and headers). */
 export const MAX_HEAD_BYTES = 64 * 1024;
-/** Longest error body read from a non-2xx answer. */
-const MAX_ERROR_BODY_BYTES = 1024 * 1024;
 
 /**
  * A 2xx answer framed as HTTP/1.0 forbids (chunked): a proxy in front of the engine that passes on the
@@ -159,10 +157,10 @@ export function openLogsStream(req: LogsStreamRequest): Promise<Readable> {
         resolve(socket);
         return;
       }
-      readErrorBody(socket).then(
-        body => reject(new DockerError(engineMessage(body, parsed.status), parsed.status)),
-        () => reject(new DockerError(engineMessage('', parsed.status), parsed.status)),
-      );
+      // As for any other engine answer: the engine's message, from a body read to the connection's end.
+      readBody(socket, ERROR_BODY_LIMIT)
+        .catch(() => '')
+        .then(body => reject(new DockerError(engineMessage(body, parsed.status), parsed.status)));
     };
     signal.addEventListener('abort', onAbort, { once: true });
     socket.on('data', onData);
@@ -170,21 +168,4 @@ export function openLogsStream(req: LogsStreamRequest): Promise<Readable> {
     socket.on('end', onEnd);
     socket.write(`GET ${req.path} HTTP/1.0\r\nHost: ${req.host}\r\nUser-Agent: docktail\r\n\r\n`);
   });
-}
-
-/** The body of an error answer (the engine closes after it), up to MAX_ERROR_BODY_BYTES. */
-async function readErrorBody(socket: net.Socket): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  try {
-    socket.resume();
-    for await (const chunk of socket as AsyncIterable<Buffer>) {
-      chunks.push(chunk);
-      size += chunk.length;
-      if (size >= MAX_ERROR_BODY_BYTES) break;
-    }
-  } finally {
-    socket.destroy();
-  }
-  return Buffer.concat(chunks).toString('utf8', 0, Math.min(size, MAX_ERROR_BODY_BYTES));
 }
