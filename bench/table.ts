@@ -16,6 +16,35 @@ const f = (n: number, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) : '
 const k = (n: number) => (Number.isFinite(n) ? `${(n / 1000).toFixed(1)} k` : 'n/a');
 const check = (ok: boolean, n: number) => (Number.isFinite(n) ? ok : false);
 
+/** docktail's event-loop delay in a phase, beside the idle probe's over the same window. */
+function loopDelayRow(
+  phase: string,
+  d: { loopDelayP99Ms: number; loopDelayMaxMs: number; probeDelayP99Ms: number; probeDelayMaxMs: number },
+): Row {
+  return {
+    phase,
+    figure: `event-loop delay p99 / max (${EVENT_LOOP_RESOLUTION_MS} ms timer)`,
+    measured: `${f(d.loopDelayP99Ms)} / ${f(d.loopDelayMaxMs)} ms (idle probe ${f(d.probeDelayP99Ms)} / ${f(d.probeDelayMaxMs)})`,
+  };
+}
+
+/** Every line delivered, none twice. */
+function deliveryRow(
+  phase: string,
+  figure: string,
+  delivered: number,
+  duplicates: number,
+  expected: number,
+): Row {
+  return {
+    phase,
+    figure,
+    measured: `${delivered} / ${duplicates}`,
+    target: `${expected} / 0`,
+    ok: delivered === expected && duplicates === 0,
+  };
+}
+
 export function renderTable(r: BenchResults): string {
   const rows: Row[] = [];
   const b = r.backlog;
@@ -67,18 +96,10 @@ export function renderTable(r: BenchResults): string {
       target: '≤ 70 MB',
       ok: check(b.peakRssMb <= 70, b.peakRssMb),
     });
-    rows.push({
-      phase: 'backlog',
-      figure: `event-loop delay p99 / max (${EVENT_LOOP_RESOLUTION_MS} ms timer)`,
-      measured: `${f(b.loopDelayP99Ms)} / ${f(b.loopDelayMaxMs)} ms (idle probe ${f(b.probeDelayP99Ms)} / ${f(b.probeDelayMaxMs)})`,
-    });
-    rows.push({
-      phase: 'backlog',
-      figure: 'delivered (distinct) / duplicates',
-      measured: `${b.delivered} / ${b.duplicates}`,
-      target: `${b.lines} / 0`,
-      ok: b.delivered === b.lines && b.duplicates === 0,
-    });
+    rows.push(loopDelayRow('backlog', b));
+    rows.push(
+      deliveryRow('backlog', 'delivered (distinct) / duplicates', b.delivered, b.duplicates, b.lines),
+    );
   }
   const p = r.pipeline;
   if (p !== undefined && 'skipped' in p) {
@@ -140,11 +161,7 @@ export function renderTable(r: BenchResults): string {
       figure: 'dockerd CPU, same window',
       measured: `${f(fl.engineCpuPercent)} % of a core`,
     });
-    rows.push({
-      phase: 'fleet',
-      figure: `event-loop delay p99 / max (${EVENT_LOOP_RESOLUTION_MS} ms timer)`,
-      measured: `${f(fl.loopDelayP99Ms)} / ${f(fl.loopDelayMaxMs)} ms (idle probe ${f(fl.probeDelayP99Ms)} / ${f(fl.probeDelayMaxMs)})`,
-    });
+    rows.push(loopDelayRow('fleet', fl));
     rows.push({
       phase: 'fleet',
       figure: 'follow streams open / reopened',
@@ -152,13 +169,7 @@ export function renderTable(r: BenchResults): string {
       target: `${fl.containers} / 0`,
       ok: fl.followStreams === fl.containers && fl.reconnects === 0,
     });
-    rows.push({
-      phase: 'fleet',
-      figure: 'delivered / duplicates',
-      measured: `${fl.delivered} / ${fl.duplicates}`,
-      target: `${fl.expected} / 0`,
-      ok: fl.delivered === fl.expected && fl.duplicates === 0,
-    });
+    rows.push(deliveryRow('fleet', 'delivered / duplicates', fl.delivered, fl.duplicates, fl.expected));
   }
   const l = r.latency;
   if (l !== undefined) {
