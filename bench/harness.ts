@@ -2,48 +2,34 @@
 //! child process (bench/receiver.ts), docktail as a child process built from src/ (so /proc shows its
 //! CPU and memory alone), and /proc readers.
 
-import { type ChildProcess, execFile, execFileSync, fork, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, fork, spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import PQueue from 'p-queue';
+import { cpuSeconds, memoryBytes } from '../test/harness/proc.js';
 import type { ReceiverStats } from './receiver.js';
 
 const run = promisify(execFile);
 
 export const REPO = resolve(fileURLToPath(new URL('..', import.meta.url)));
 export const IMAGE = 'docktail-test/busybox:1';
-/** Kernel clock ticks per second, the unit of utime/stime in /proc/<pid>/stat. */
-export const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
 
 export const sleep = (ms: number) => new Promise<void>(r => setTimeout(r, ms));
 export const wallMs = () => performance.timeOrigin + performance.now();
 
 // ---------------------------------------------------------------------------------------------- /proc
 
-/** CPU seconds (user + system) a process has used so far, or NaN once it is gone. */
-export function cpuSeconds(pid: number): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Fields after the command name (which may hold spaces) start after the last ')'.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
-  } catch {
-    return Number.NaN;
-  }
-}
+// The readers themselves are test/harness/proc.ts, shared with the tests that measure docktail.
+export { cpuSeconds };
 
 /** VmRSS and VmHWM (peak RSS) of a process in MB (10^6 bytes), NaN once it is gone. */
 export function memoryMb(pid: number): { rss: number; hwm: number } {
-  try {
-    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-    const kb = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1]);
-    return { rss: (kb('VmRSS') * 1024) / 1e6, hwm: (kb('VmHWM') * 1024) / 1e6 };
-  } catch {
-    return { rss: Number.NaN, hwm: Number.NaN };
-  }
+  const m = memoryBytes(pid);
+  return { rss: m.rss / 1e6, hwm: m.hwm / 1e6 };
 }
 
 /** One CPU reading of a process at a wall-clock time. */
@@ -119,24 +105,12 @@ export class Engine {
     return this.docker([...args, IMAGE, 'sh', '-c', script]);
   }
 
-  /** Runs `fn` over `items` with at most `limit` at a time. */
-  static async pool<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-    const out: R[] = new Array(items.length);
-    let next = 0;
-    const worker = async () => {
-      while (next < items.length) {
-        const i = next++;
-        out[i] = await fn(items[i]!);
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-    return out;
-  }
-
   async removeAll(ids: readonly string[]): Promise<void> {
     const batches: string[][] = [];
     for (let i = 0; i < ids.length; i += 50) batches.push(ids.slice(i, i + 50));
-    await Engine.pool(batches, 4, b => this.docker(['rm', '-f', ...b], 300_000).catch(() => ''));
+    await new PQueue({ concurrency: 4 }).addAll(
+      batches.map(b => () => this.docker(['rm', '-f', ...b], 300_000).catch(() => '')),
+    );
   }
 
   async apiVersion(): Promise<string> {

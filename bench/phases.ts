@@ -6,12 +6,12 @@
 import { fork, spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import PQueue from 'p-queue';
 import {
   CpuSampler,
   cpuSeconds,
   Docktail,
   type Engine,
-  Engine as EngineClass,
   type LoopProbe,
   memoryMb,
   metricValue,
@@ -341,23 +341,26 @@ async function startWaiting(
   const sig = join(ctx.dir, `sig-${phase}`);
   mkdirSync(sig, { recursive: true });
   const names = Array.from({ length: count }, (_, i) => `bench-${phase}-${process.pid}-${i}`);
-  const ids = await EngineClass.pool(names, 6, name =>
-    ctx.engine.docker([
-      'run',
-      '-d',
-      '--network',
-      'none',
-      '--name',
-      name,
-      '--label',
-      `docktail.bench=${phase}`,
-      '-v',
-      `${sig}:/sig:ro`,
-      'docktail-test/busybox:1',
-      'sh',
-      '-c',
-      wait ? `${WAIT_GO}; ${body}` : body,
-    ]),
+  const ids = await new PQueue({ concurrency: 6 }).addAll(
+    names.map(
+      name => () =>
+        ctx.engine.docker([
+          'run',
+          '-d',
+          '--network',
+          'none',
+          '--name',
+          name,
+          '--label',
+          `docktail.bench=${phase}`,
+          '-v',
+          `${sig}:/sig:ro`,
+          'docktail-test/busybox:1',
+          'sh',
+          '-c',
+          wait ? `${WAIT_GO}; ${body}` : body,
+        ]),
+    ),
   );
   return { ids, names, go: () => writeFileSync(join(sig, 'go'), '') };
 }

@@ -2,9 +2,9 @@
 // while 2 steady writers run; every line of every container must arrive, once.
 
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { after, test } from 'node:test';
+import PQueue from 'p-queue';
 import type { ReceivedEntry } from '../fakes/loki-receiver.js';
 import { startLokiReceiver } from '../fakes/loki-receiver.js';
 import { startAgent } from '../harness/agent.js';
@@ -20,6 +20,7 @@ import {
   uniqueName,
 } from '../harness/docker.js';
 import { assertExactlyOnce, measure, numberedWriter, report, sleep } from '../harness/faults.js';
+import { cpuSeconds } from '../harness/proc.js';
 import { runLabel, tempDir, writeTestConfig } from '../harness/setup.js';
 
 const created: string[] = [];
@@ -80,25 +81,9 @@ async function createContainer(
   return (JSON.parse(r.text) as { Id: string }).Id;
 }
 
-/** CPU seconds (user + system) a process has used so far. */
-function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
-
-/** Runs `task` over `items`, `limit` at a time. */
-async function pool<T, R>(items: readonly T[], limit: number, task: (item: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await task(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: limit }, worker));
-  return out;
+/** Runs `task` over `items`, `limit` at a time; the results in the order of `items`. */
+function pool<T, R>(items: readonly T[], limit: number, task: (item: T) => Promise<R>): Promise<R[]> {
+  return new PQueue({ concurrency: limit }).addAll(items.map(item => () => task(item)));
 }
 
 function byContainer(entries: readonly ReceivedEntry[]): Map<string, ReceivedEntry[]> {

@@ -12,7 +12,6 @@
 //                data stays the same few MiB. `--max-old-space-size` caps this part (see the notes).
 
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { after, test } from 'node:test';
 import { startLokiReceiver } from '../fakes/loki-receiver.js';
 import { startAgent } from '../harness/agent.js';
@@ -27,6 +26,7 @@ import {
   report,
   sleep,
 } from '../harness/faults.js';
+import { memoryBytes } from '../harness/proc.js';
 import { runLabel, tempDir, writeTestConfig } from '../harness/setup.js';
 
 const created: string[] = [];
@@ -44,19 +44,6 @@ const ENCODE_BYTES = 3 * BATCH_SIZE;
 const HELD = CLIENT_LINE_BYTES * ENTRY_FACTOR + CONTAINERS * FOLLOWER_CHUNK + ENCODE_BYTES;
 const YOUNG_GENERATION = 32 * MiB;
 const OLD_SPACE_GROWTH = 160 * MiB;
-
-/** VmRSS and VmHWM of a process, in bytes (NaN once it is gone). */
-function memory(pid: number): { rss: number; hwm: number } {
-  let status = '';
-  try {
-    status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  } catch {
-    // The process is gone: the checks of its exit fail the test.
-  }
-  const kb = (key: string) =>
-    Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? Number.NaN) * 1024;
-  return { rss: kb('VmRSS'), hwm: kb('VmHWM') };
-}
 
 /** ~1,000 lines/s of 100 bytes: 500 numbered lines every half second. */
 function fastWriter(tag: string): string {
@@ -89,7 +76,7 @@ test('12. Loki down (503) for 60 s while 10 containers write 1,000 lines/s each:
     }
     await receiver.waitFor(() => entriesFor(receiver, names).length > 20_000, 30_000);
     await sleep(2000);
-    const baseline = memory(pid).rss;
+    const baseline = memoryBytes(pid).rss;
 
     receiver.failWith(503, { untilMs: OUTAGE_MS });
     const outageStart = Date.now();
@@ -98,7 +85,7 @@ test('12. Loki down (503) for 60 s while 10 containers write 1,000 lines/s each:
     while (Date.now() - outageStart < OUTAGE_MS) {
       await sleep(1000);
       assert.equal(agent.proc.exitCode, null, `docktail exited:\n${agent.stderr.slice(-20).join('\n')}`);
-      during.push(memory(pid).rss);
+      during.push(memoryBytes(pid).rss);
       pendingMax = Math.max(pendingMax, await metricValue(agent, 'docktail_pending_bytes', 'client='));
     }
     const refused = receiver.requests().filter(r => r.status === 503).length;
@@ -109,7 +96,7 @@ test('12. Loki down (503) for 60 s while 10 containers write 1,000 lines/s each:
     const catchUp: number[] = [];
     let heapUsedMax = 0;
     const sampler = setInterval(() => {
-      catchUp.push(memory(pid).rss);
+      catchUp.push(memoryBytes(pid).rss);
       void fetch(`http://127.0.0.1:${portOf(agent)}/metrics`)
         .then(r => r.text())
         .then(text => {
@@ -125,7 +112,7 @@ test('12. Loki down (503) for 60 s while 10 containers write 1,000 lines/s each:
     for (const [i, id] of ids.entries()) results.push(await measure(receiver, id, [names[i]!], 90_000));
     const recoverSeconds = (Date.now() - recoverStart) / 1000;
     clearInterval(sampler);
-    const { hwm } = memory(pid);
+    const { hwm } = memoryBytes(pid);
     const sum = (f: (d: Measured) => number) => results.reduce((n, d) => n + f(d), 0);
     const written = sum(d => d.written);
     const outageBound = baseline + HELD + YOUNG_GENERATION;
