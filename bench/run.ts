@@ -33,7 +33,7 @@ import { renderTable } from './table.js';
 
 interface DockerdModule {
   startDockerd(dir: string): Promise<{ host: string; dir: string; pid: number }>;
-  stopDockerd(pid: number): Promise<void>;
+  stopDockerd(pid: number, dir?: string): Promise<void>;
   readPid(dir: string): number;
   buildTestImage(host: string, workDir: string): Promise<void>;
 }
@@ -87,7 +87,7 @@ const results: BenchResults = {
   errors: [],
 };
 
-let owned: { pid: number } | undefined;
+let owned: { pid: number; dir: string } | undefined;
 let receiver: Receiver | undefined;
 let probe: LoopProbe | undefined;
 try {
@@ -171,7 +171,7 @@ try {
 } finally {
   await receiver?.close();
   probe?.close();
-  if (owned !== undefined) await dockerd.stopDockerd(owned.pid);
+  if (owned !== undefined) await dockerd.stopDockerd(owned.pid, owned.dir);
 }
 
 process.stdout.write(renderTable(results));

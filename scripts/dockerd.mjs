@@ -4,7 +4,7 @@
 
 import { execFile, spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 
@@ -66,8 +66,17 @@ export async function startDockerd(dir) {
   return { host, dir, pid: child.pid };
 }
 
-/** Stops the engine by its pid: SIGTERM, then SIGKILL after 20 s. */
-export async function stopDockerd(pid) {
+/**
+ * Stops the engine by its pid: SIGTERM, then SIGKILL after 20 s. Given the engine's folder, it then
+ * detaches what the engine left mounted there (the network namespace under its exec root stays
+ * mounted after it exits), so that the folder can be removed.
+ */
+export async function stopDockerd(pid, dir) {
+  await endProcess(pid);
+  if (dir) await unmountUnder(dir);
+}
+
+async function endProcess(pid) {
   try {
     process.kill(pid, 'SIGTERM');
   } catch {
@@ -85,6 +94,26 @@ export async function stopDockerd(pid) {
   try {
     process.kill(pid, 'SIGKILL');
   } catch {}
+}
+
+/** Lazily unmounts every mount point at or below `dir`, deepest first. */
+async function unmountUnder(dir) {
+  const root = resolve(dir);
+  const points = readFileSync('/proc/self/mounts', 'utf8')
+    .split('\n')
+    // The mount point is the second field; /proc/mounts writes a space inside it as \040.
+    .map(line =>
+      line.split(' ')[1]?.replace(/\\([0-7]{3})/g, (_, oct) => String.fromCharCode(Number.parseInt(oct, 8))),
+    )
+    .filter(point => point !== undefined && (point === root || point.startsWith(`${root}/`)))
+    .sort((a, b) => b.length - a.length);
+  for (const point of points) {
+    try {
+      await run('umount', ['-l', point]);
+    } catch (err) {
+      console.error(`# could not unmount ${point}: ${err instanceof Error ? err.message : err}`);
+    }
+  }
 }
 
 /** Reads the pid file an engine wrote (to stop one started by another process). */

@@ -38,18 +38,30 @@ try {
     console.log(`# private dockerd pid ${engine.pid} on ${host}`);
   }
   await buildTestImage(host, workDir);
-  const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-timeout=300000', ...files], {
-    stdio: 'inherit',
-    env: { ...process.env, DOCKTAIL_TEST_DOCKER_HOST: host, DOCKTAIL_TEST_WORKDIR: workDir },
-  });
+  // TAP (or spec on a terminal) on stdout, and a list of the failed tests on stderr at the end, so the
+  // tail of a long log names them.
+  const reporters = [
+    `--test-reporter=${process.stdout.isTTY ? 'spec' : 'tap'}`,
+    '--test-reporter-destination=stdout',
+    `--test-reporter=${new URL('./failure-summary.mjs', import.meta.url).href}`,
+    '--test-reporter-destination=stderr',
+  ];
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', '--test', '--test-timeout=300000', ...reporters, ...files],
+    {
+      stdio: 'inherit',
+      env: { ...process.env, DOCKTAIL_TEST_DOCKER_HOST: host, DOCKTAIL_TEST_WORKDIR: workDir },
+    },
+  );
   code = await new Promise(resolve => child.on('exit', (c, signal) => resolve(c ?? (signal ? 1 : 0))));
 } catch (err) {
   console.error(`test setup failed: ${err instanceof Error ? err.message : err}`);
   code = 1;
 } finally {
-  if (engine) await stopDockerd(engine.pid);
+  if (engine) await stopDockerd(engine.pid, engine.dir);
   if (workDir && engine) {
-    // Cleanup must not decide the verdict: a mount the engine left busy (its netns) is reported only.
+    // Cleanup must not decide the verdict: what cannot be removed is reported only.
     try {
       rmSync(workDir, { recursive: true, force: true, maxRetries: 3 });
     } catch (err) {

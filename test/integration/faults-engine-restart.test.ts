@@ -42,7 +42,7 @@ before(async () => {
 
 after(async () => {
   await removeContainers(created);
-  if (engine) await stopDockerd(engine.pid);
+  if (engine) await stopDockerd(engine.pid, engineDir);
   rmSync(engineDir, { recursive: true, force: true, maxRetries: 3 });
 });
 
