@@ -1,6 +1,6 @@
 //! The cheapest possible follower, for the fleet phase's floor: follows the given containers' logs
 //! (`follow=1&timestamps=1`, from now) on plain sockets reading into one shared buffer, and discards
-//! the bytes. Its CPU, measured beside docktail's in the same window, is what the per-line wakeups
+//! the bytes. Its CPU, following a fleet of the same shape as docktail's, is what the per-line reads
 //! alone cost on this machine. Usage: min-follower.ts <socket> <api version> <id>…
 
 import net from 'node:net';

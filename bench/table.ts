@@ -153,7 +153,7 @@ export function renderTable(r: BenchResults): string {
     });
     rows.push({
       phase: 'fleet',
-      figure: 'floor: bare socket reader (1/5 of the streams, ×5)',
+      figure: 'floor: bare socket reader, same fleet, alone',
       measured: `${f(fl.minFollowerCpuPercent, 2)} % of a core (docktail ${f(fl.cpuPercent / fl.minFollowerCpuPercent, 1)}×)`,
     });
     rows.push({
