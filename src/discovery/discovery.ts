@@ -361,7 +361,7 @@ export class Discovery {
           if (c && this.#apply(c, peers, true)) this.#call('started', () => this.#o.handler.started(e.id));
           break;
         case 'rename':
-          if (c) this.#apply(c, peers, true);
+          if (c) this.#apply(withoutOldName(c, e), peers, true);
           break;
         case 'die':
           // The engine sends `die` before its list shows the new state: a lookup may still say running.
@@ -425,6 +425,19 @@ export class Discovery {
     this.#targets.delete(id);
     this.#summaries.delete(id);
   }
+}
+
+/**
+ * The container as it is after a rename. The engine releases the old name only after it has published
+ * the `rename` event (a deferred call in its ContainerRename), so a list right after the event can
+ * still show both names, and names are listed sorted: `/web` before `/web-2`, the new one. The event
+ * names the old one (`oldName`), which is dropped here.
+ */
+function withoutOldName(c: ContainerSummary, e: DockerEvent): ContainerSummary {
+  const old = e.attributes.oldName;
+  const names = c.Names ?? [];
+  if (old === undefined || names.length < 2 || !names.includes(old)) return c;
+  return { ...c, Names: names.filter(name => name !== old) };
 }
 
 function changed(a: DiscoveredContainer, b: DiscoveredContainer): boolean {

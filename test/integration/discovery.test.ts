@@ -262,7 +262,10 @@ describe('against the real engine', () => {
       new AbortController().signal,
     );
     const chunks: Buffer[] = [];
-    for await (const chunk of stream) chunks.push(chunk as Buffer);
+    const outcome = await new Promise<Error | undefined>(resolve =>
+      stream.start({ data: chunk => chunks.push(Buffer.from(chunk)), done: resolve }),
+    );
+    assert.equal(outcome, undefined, 'the body ended, not broke');
     const raw = Buffer.concat(chunks);
     assert.equal(raw[0], 1, 'stdout frame header');
     const size = raw.readUInt32BE(4);
@@ -274,12 +277,14 @@ describe('against the real engine', () => {
     const id = await run('sleep 30');
     const ac = new AbortController();
     const stream = await client.openLogs(id, { since: '0', stdout: true, stderr: true }, ac.signal);
-    const closed = new Promise(resolve => stream.once('close', resolve));
-    stream.on('error', () => {});
-    stream.resume();
+    const closed = new Promise(resolve => stream.onClose(() => resolve(undefined)));
+    const outcome = new Promise<Error | undefined>(resolve =>
+      stream.start({ data: () => {}, done: resolve }),
+    );
     ac.abort();
     await closed;
-    assert.ok(stream.destroyed);
+    assert.equal((await outcome)?.name, 'AbortError', 'the read ends with the abort');
+    assert.equal(client.follows.open, 0, 'the closed stream left the follow budget');
   });
 });
 
@@ -388,6 +393,40 @@ async function until(check: () => boolean, timeoutMs = 10_000): Promise<void> {
 }
 
 describe('against a fake engine', () => {
+  it('a rename looked up before the engine released the old name: the new name, not the old', async () => {
+    const engine = new FakeEngine();
+    await engine.listen();
+    engine.containers = [summary('c1', 'web')];
+    let events: ServerResponse | undefined;
+    engine.route('/events', (_req, res) => {
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      res.flushHeaders();
+      events = res;
+    });
+    const rec = new Recorder();
+    const client = new DockerClient({ host: `unix://${engine.socket}`, logger: silentLogger });
+    const d = discoveryOn(client, rec);
+    try {
+      await d.start(new AbortController().signal);
+      await d.firstSync;
+      assert.equal(rec.lastTarget('c1')?.name, 'web');
+      // The engine's list during a rename: both names, sorted, so the old one comes first.
+      engine.containers = [{ ...summary('c1', 'web'), Names: ['/web', '/web-2'] }];
+      events!.write(
+        '{"status":"rename","id":"c1","Type":"container","Action":"rename","Actor":{"ID":"c1","Attributes":' +
+          '{"image":"x","name":"web-2","oldName":"/web"}},"scope":"local","time":1795235133,"timeNano":1795235133000000000}\n',
+      );
+      const renamed = await rec.waitFor(() => {
+        const t = rec.lastTarget('c1');
+        return t?.name === 'web-2' ? t : undefined;
+      });
+      assert.equal(renamed.metaLabels.__meta_docker_container_name, '/web-2');
+    } finally {
+      await d.stop();
+      await engine.close();
+    }
+  });
+
   it('reopens a dropped events stream from the last exact timeNano, negotiates again, then lists again', async () => {
     const engine = new FakeEngine();
     await engine.listen();
