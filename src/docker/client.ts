@@ -7,14 +7,14 @@
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import net from 'node:net';
-import { addAbortSignal, type Readable } from 'node:stream';
+import { addAbortSignal } from 'node:stream';
 import tls from 'node:tls';
 import { DockerError, errorMessage } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { type DockerEvent, type EventsOptions, readEvents } from './events.js';
 import { FollowBudget } from './follow-budget.js';
 import { abortable, ERROR_BODY_LIMIT, engineMessage, isAbort, readBody } from './http.js';
-import { FramedAnswerError, openLogsStream } from './logs-stream.js';
+import { FramedAnswerError, type LogsBody, openLogsStream, readableBody } from './logs-stream.js';
 import { chooseApiVersion, parseVersion } from './version.js';
 
 /** TLS settings for `tcp://` and `https://` hosts (file contents, not paths). */
@@ -112,7 +112,7 @@ export class DockerClient {
   readonly #agent: HttpAgent;
   readonly #request: typeof httpRequest;
   /** Opens a connection of its own, for a logs stream (logs-stream.ts). */
-  readonly #connect: () => net.Socket;
+  readonly #connect: (onread: net.OnReadOpts) => net.Socket;
   /** The `Host` header node:http sends, sent with the logs streams too. */
   readonly #hostHeader: string;
   /** Logs streams are asked for in HTTP/1.0, until an answer comes chunked anyway (a proxy's doing). */
@@ -171,8 +171,8 @@ export class DockerClient {
       this.#request = httpRequest;
       this.#connect =
         target.socketPath !== undefined
-          ? () => net.connect({ path: target.socketPath! })
-          : () => net.connect({ host: tcpHost, port });
+          ? onread => net.connect({ path: target.socketPath!, onread })
+          : onread => net.connect({ host: tcpHost, port, onread });
     }
     this.#hostHeader = target.socketPath !== undefined ? 'localhost' : url.host;
     this.follows = new FollowBudget({ logger: this.#log, local: this.#target.socketPath !== undefined });
@@ -361,7 +361,7 @@ export class DockerClient {
    * (logs-stream.ts): the body is the raw multiplexed stream, ending when the engine closes it. Errors
    * (404, 500, 501 when the log driver cannot be read) become DockerError with the engine's message.
    */
-  async openLogs(id: string, options: OpenLogsOptions, signal: AbortSignal): Promise<Readable> {
+  async openLogs(id: string, options: OpenLogsOptions, signal: AbortSignal): Promise<LogsBody> {
     const query = new URLSearchParams({
       follow: '1',
       timestamps: '1',
@@ -370,7 +370,7 @@ export class DockerClient {
       since: options.since,
     });
     const path = `${await this.#versioned(`/containers/${encodeURIComponent(id)}/logs`, signal)}?${query}`;
-    let body: Readable | undefined;
+    let body: LogsBody | undefined;
     if (this.#logsOverHttp10) {
       try {
         body = await openLogsStream({
@@ -400,11 +400,11 @@ export class DockerClient {
     if (body === undefined) {
       const res = await this.#get(path, undefined, signal);
       await this.#check(res);
-      body = res;
+      body = readableBody(res);
     }
     // Counted against the host's inotify budget while open (the engine holds one instance per follow).
     this.follows.opened();
-    body.once('close', () => this.follows.closed());
+    body.onClose(() => this.follows.closed());
     return body;
   }
 }

@@ -8,7 +8,7 @@
 import type net from 'node:net';
 import { addAbortSignal, type Readable } from 'node:stream';
 import { DockerError, errorMessage } from '../core/errors.js';
-import { ERROR_BODY_LIMIT, engineMessage, readBody } from './http.js';
+import { ERROR_BODY_LIMIT, engineMessage } from './http.js';
 
 /** Longest response head accepted (status line and headers). */
 export const MAX_HEAD_BYTES = 64 * 1024;
@@ -26,8 +26,11 @@ export interface ResponseHead {
 }
 
 export interface LogsStreamRequest {
-  /** Opens the connection (a unix socket, TCP or TLS). */
-  connect: () => net.Socket;
+  /**
+   * Opens the connection (a unix socket, TCP or TLS), with `onread` where the transport takes it (net
+   * sockets do; a TLS socket ignores it and emits 'data').
+   */
+  connect: (onread: net.OnReadOpts) => net.Socket;
   /** Path with its query, e.g. `/v1.41/containers/<id>/logs?follow=1…`. */
   path: string;
   /** The `Host` header. */
@@ -65,19 +68,172 @@ function headEnd(buf: Buffer): number {
   return buf.indexOf('\r\n\r\n', 0, 'latin1');
 }
 
+/** What a {@link LogsBody} hands its reader. */
+export interface LogsBodyReader {
+  /**
+   * One read of body bytes. The view is valid only during the call: every logs connection reads into
+   * one shared buffer, so what must outlive the call is copied (the decoder copies what it holds).
+   */
+  data(chunk: Buffer): void;
+  /**
+   * Called once: without an argument when the engine ended the body (closed the connection after it),
+   * with the error that broke it otherwise (a close before the end included). Not after destroy().
+   */
+  done(err?: Error): void;
+}
+
+/** A logs response body, read per socket read with no stream machinery in between. */
+export interface LogsBody {
+  /** Starts the delivery to `reader` (once). */
+  start(reader: LogsBodyReader): void;
+  /** Stops reading the connection (the engine is then held back by flow control) until resume(). */
+  pause(): void;
+  resume(): void;
+  /** Closes the connection; the reader hears nothing more. */
+  destroy(): void;
+  /** Runs `fn` once the connection has closed. */
+  onClose(fn: () => void): void;
+}
+
+export const CLOSED_EARLY = 'the engine closed the log stream before its end';
+
 /**
- * Sends the GET and reads the response head. A 2xx answer resolves with the connection itself as the
- * body: the bytes that came with the head are put back in front of it, and it ends when the engine
- * closes the connection (for a follow, when the container stops). Any other status rejects with a
- * DockerError carrying the engine's message. `signal` aborts the request and, later, the body.
+ * A body over a connection (or over node:http's response, when `dataEvents`): bytes that arrive before
+ * start() are held (copied, as the read buffer is shared), and so is an outcome that comes before it.
  */
-export function openLogsStream(req: LogsStreamRequest): Promise<Readable> {
+class ConnectionBody implements LogsBody {
+  readonly #source: Readable;
+  #reader: LogsBodyReader | undefined;
+  #held: Buffer[] = [];
+  #outcome: { err: Error | undefined } | undefined;
+  #ended = false;
+  #over = false;
+  #closed = false;
+
+  constructor(source: Readable, dataEvents: boolean) {
+    this.#source = source;
+    source.once('end', () => {
+      this.#ended = true;
+      this.#finish(undefined);
+    });
+    source.on('error', (err: Error) => this.#finish(err));
+    source.once('close', () => {
+      this.#closed = true;
+      if (!this.#ended) this.#finish(new DockerError(CLOSED_EARLY));
+    });
+    if (dataEvents) source.on('data', (chunk: Buffer) => this.deliver(chunk));
+  }
+
+  /** Bytes of the body as they are read. */
+  deliver(chunk: Buffer): void {
+    if (this.#over) return;
+    const reader = this.#reader;
+    if (reader === undefined) this.#held.push(Buffer.from(chunk));
+    else reader.data(chunk);
+  }
+
+  start(reader: LogsBodyReader): void {
+    if (this.#reader !== undefined) throw new Error('a logs body is read once');
+    this.#reader = reader;
+    const held = this.#held;
+    this.#held = [];
+    for (const chunk of held) {
+      if (this.#over) return;
+      reader.data(chunk);
+    }
+    const outcome = this.#outcome;
+    if (outcome !== undefined) {
+      this.#outcome = undefined;
+      this.#finish(outcome.err);
+      return;
+    }
+    this.#source.resume();
+  }
+
+  pause(): void {
+    this.#source.pause();
+  }
+
+  resume(): void {
+    if (this.#reader !== undefined && !this.#over) this.#source.resume();
+  }
+
+  destroy(): void {
+    this.#over = true;
+    this.#held = [];
+    this.#source.destroy();
+  }
+
+  onClose(fn: () => void): void {
+    if (this.#closed) fn();
+    else this.#source.once('close', fn);
+  }
+
+  #finish(err: Error | undefined): void {
+    if (this.#over) return;
+    const reader = this.#reader;
+    if (reader === undefined) {
+      this.#outcome ??= { err };
+      return;
+    }
+    this.#over = true;
+    reader.done(err);
+  }
+}
+
+/** A body over a Readable whose 'data' events carry it (node:http's response, for HTTP/1.1). */
+export function readableBody(source: Readable): LogsBody {
+  source.pause();
+  return new ConnectionBody(source, true);
+}
+
+/** Reads a whole body into a string of at most `limit` bytes (an error answer's). */
+function bodyText(body: LogsBody, limit: number): Promise<string> {
+  return new Promise(resolve => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    body.start({
+      data: chunk => {
+        if (size >= limit) return;
+        const part = Buffer.from(chunk.subarray(0, limit - size));
+        chunks.push(part);
+        size += part.length;
+      },
+      done: () => resolve(Buffer.concat(chunks).toString('utf8')),
+    });
+  });
+}
+
+/** Size of the read buffer that every logs connection shares. */
+const READ_BUFFER_BYTES = 64 * 1024;
+let readBuffer: Buffer | undefined;
+
+/**
+ * Sends the GET and reads the response head. A 2xx answer resolves with the body: the connection's
+ * bytes after the head, which ends when the engine closes the connection (for a follow, when the
+ * container stops). Any other status rejects with a DockerError carrying the engine's message.
+ * `signal` aborts the request and, later, the body.
+ *
+ * Where the transport allows it (unix sockets and TCP, not TLS), the connection reads into one buffer
+ * shared by every logs connection and hands each read to a callback: no Buffer per read, and no stream
+ * machinery (a quiet container's read is one line, and that machinery cost more than the line).
+ */
+export function openLogsStream(req: LogsStreamRequest): Promise<LogsBody> {
   const { signal } = req;
   if (signal.aborted) return Promise.reject(signal.reason);
   return new Promise((resolve, reject) => {
     let socket: net.Socket;
+    // Where the connection's bytes go: the head parser first, then the body.
+    let route: (chunk: Buffer) => void;
     try {
-      socket = req.connect();
+      readBuffer ??= Buffer.allocUnsafe(READ_BUFFER_BYTES);
+      socket = req.connect({
+        buffer: readBuffer,
+        callback: (size: number, buf: Uint8Array) => {
+          route(Buffer.from(buf.buffer, buf.byteOffset, size));
+          return true;
+        },
+      });
     } catch (err) {
       reject(
         new DockerError(`cannot reach the engine at ${req.name}: ${errorMessage(err)}`, undefined, {
@@ -86,6 +242,9 @@ export function openLogsStream(req: LogsStreamRequest): Promise<Readable> {
       );
       return;
     }
+    // A transport that took no read callback (TLS) emits its reads as 'data'.
+    const onData = (chunk: Buffer): void => route(chunk);
+    socket.on('data', onData);
     let head: Buffer = Buffer.alloc(0);
     let settled = false;
     const finish = (err: Error | undefined): void => {
@@ -93,7 +252,6 @@ export function openLogsStream(req: LogsStreamRequest): Promise<Readable> {
       settled = true;
       clearTimeout(timer);
       signal.removeEventListener('abort', onAbort);
-      socket.off('data', onData);
       socket.off('error', onError);
       socket.off('end', onEnd);
       if (err) {
@@ -115,8 +273,10 @@ export function openLogsStream(req: LogsStreamRequest): Promise<Readable> {
         finish(new DockerError(`the engine at ${req.name} did not answer within ${req.headerTimeoutMs} ms`)),
       req.headerTimeoutMs,
     );
-    const onData = (data: Buffer): void => {
-      head = head.length === 0 ? data : Buffer.concat([head, data]);
+    route = (chunk: Buffer): void => {
+      if (settled) return;
+      // Copied: the read buffer is reused by the next read.
+      head = Buffer.concat([head, chunk]);
       const at = headEnd(head);
       if (at < 0) {
         if (head.length > MAX_HEAD_BYTES)
@@ -132,18 +292,24 @@ export function openLogsStream(req: LogsStreamRequest): Promise<Readable> {
         finish(err as Error);
         return;
       }
-      const rest = head.subarray(at + 4);
-      socket.pause();
       finish(undefined);
-      if (rest.length > 0) socket.unshift(rest);
-      answered(parsed);
+      const body = new ConnectionBody(socket, false);
+      // Reads stop until the reader starts the body (ConnectionBody.start resumes the socket). For a
+      // socket with a read callback, pause() stops reading at once (also from within the callback).
+      socket.pause();
+      socket.off('data', onData);
+      socket.on('data', (c: Buffer) => body.deliver(c));
+      route = c => body.deliver(c);
+      const rest = head.subarray(at + 4);
+      if (rest.length > 0) body.deliver(rest);
+      answered(parsed, body);
     };
-    const answered = (parsed: ResponseHead): void => {
+    const answered = (parsed: ResponseHead, body: LogsBody): void => {
       const te = parsed.headers['transfer-encoding'];
       if (parsed.status >= 200 && parsed.status < 300) {
         if (te !== undefined && !/^identity$/i.test(te)) {
           // RFC 9112 forbids it in an answer to HTTP/1.0; the body would be read with its framing in it.
-          socket.destroy();
+          body.destroy();
           reject(
             new FramedAnswerError(
               `the engine at ${req.name} answered an HTTP/1.0 request with ${te} framing`,
@@ -151,19 +317,16 @@ export function openLogsStream(req: LogsStreamRequest): Promise<Readable> {
           );
           return;
         }
-        // An error from here on ends the body, where the reader sees it; it must not go unhandled.
-        socket.on('error', () => {});
         addAbortSignal(signal, socket);
-        resolve(socket);
+        resolve(body);
         return;
       }
       // As for any other engine answer: the engine's message, from a body read to the connection's end.
-      readBody(socket, ERROR_BODY_LIMIT)
-        .catch(() => '')
-        .then(body => reject(new DockerError(engineMessage(body, parsed.status), parsed.status)));
+      void bodyText(body, ERROR_BODY_LIMIT).then(text =>
+        reject(new DockerError(engineMessage(text, parsed.status), parsed.status)),
+      );
     };
     signal.addEventListener('abort', onAbort, { once: true });
-    socket.on('data', onData);
     socket.on('error', onError);
     socket.on('end', onEnd);
     socket.write(`GET ${req.path} HTTP/1.0\r\nHost: ${req.host}\r\nUser-Agent: docktail\r\n\r\n`);

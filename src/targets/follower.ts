@@ -10,6 +10,7 @@ import type { Cursor, EntrySink, LogEntry, LokiStream } from '../core/types.js';
 import { formatTimestamp } from '../core/types.js';
 import type { DockerClient } from '../docker/client.js';
 import { LogDecoder } from '../docker/lines.js';
+import type { LogsBody } from '../docker/logs-stream.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { CursorTracker } from '../positions/tracker.js';
 import { ResumeFilter } from '../positions/tracker.js';
@@ -234,9 +235,9 @@ export class Follower {
     const tracker = o.tracker;
     const from: Cursor | undefined = tracker.readCursor;
     const since = from ? formatTimestamp(from.sec, from.nsec) : '0';
-    let stream: NodeJS.ReadableStream & { destroy(): void };
+    let body: LogsBody;
     try {
-      stream = await o.client.openLogs(
+      body = await o.client.openLogs(
         this.id,
         {
           since,
@@ -325,64 +326,49 @@ export class Follower {
       },
     });
 
-    // Flowing mode: each socket read goes to the decoder from the stream's 'data' event, with no promise
-    // per read (a quiet container's read is a single line). While the sink is full the stream is paused,
-    // so the socket fills and the engine is held back by flow control.
+    // Each socket read goes to the decoder straight from the connection's read callback (logs-stream.ts),
+    // with no stream or promise per read: a quiet container's read is a single line. While the sink is
+    // full the body is paused, so the socket fills and the engine is held back by flow control.
     let failed = false;
     await new Promise<void>(resolve => {
       let done = false;
-      let ended = false;
       const finish = (): void => {
         if (done) return;
         done = true;
-        stream.off('data', onData);
         resolve();
       };
-      const onData = (chunk: Buffer): void => {
-        decoder.write(chunk);
-        if (decoder.stopped) {
-          // Unreadable bytes: drop this connection and reopen from the read cursor after a pause.
-          failed = true;
+      body.start({
+        data: chunk => {
+          if (done) return;
+          decoder.write(chunk);
+          if (decoder.stopped) {
+            // Unreadable bytes: drop this connection and reopen from the read cursor after a pause.
+            failed = true;
+            finish();
+            return;
+          }
+          if (readLines > 0) this.#flushCounts(readLines, readBytes, lastLineSec);
+          readLines = 0;
+          readBytes = 0;
+          if (full) {
+            full = false;
+            body.pause();
+            void sink.drained().then(() => {
+              if (!done) body.resume();
+            });
+          }
+        },
+        done: err => {
+          if (err !== undefined && !signal.aborted && !done) {
+            failed = true;
+            this.#lastError = errorMessage(err);
+            this.#log.warn('log stream broke', { err: this.#lastError });
+          }
           finish();
-          return;
-        }
-        if (readLines > 0) this.#flushCounts(readLines, readBytes, lastLineSec);
-        readLines = 0;
-        readBytes = 0;
-        if (full) {
-          full = false;
-          stream.pause();
-          void sink.drained().then(() => {
-            if (!done) stream.resume();
-          });
-        }
-      };
-      stream.on('data', onData);
-      stream.once('end', () => {
-        ended = true;
-        finish();
+        },
       });
-      stream.on('error', (err: Error) => {
-        if (!signal.aborted && !done) {
-          failed = true;
-          this.#lastError = errorMessage(err);
-          this.#log.warn('log stream broke', { err: this.#lastError });
-        }
-        finish();
-      });
-      stream.once('close', () => {
-        // Closed before its end without an error: the connection went away mid-body.
-        if (!ended && !done && !signal.aborted) {
-          failed = true;
-          this.#lastError = 'the engine closed the log stream before its end';
-          this.#log.warn('log stream broke', { err: this.#lastError });
-        }
-        finish();
-      });
-      // The stream comes paused (its first bytes were put back after the response head): start it.
-      stream.resume();
     });
-    stream.destroy();
+    body.destroy();
     if (signal.aborted) return { outcome: 'ended' };
     // A line held without its `\n` at the end of the stream is complete only if the process that wrote
     // it has ended (the container stopped or restarted); if the connection merely dropped, the rest of

@@ -6,13 +6,14 @@ import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import net from 'node:net';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import { DockerError } from '../../src/core/errors.js';
 import { createLogger } from '../../src/core/logger.js';
 import { DockerClient } from '../../src/docker/client.js';
 import {
+  CLOSED_EARLY,
   FramedAnswerError,
+  type LogsBody,
   MAX_HEAD_BYTES,
   openLogsStream,
   parseHead,
@@ -47,9 +48,13 @@ describe('openLogsStream', () => {
     await new Promise<void>(resolve => server.close(() => resolve()));
   });
 
-  const open = (signal = new AbortController().signal, headerTimeoutMs = 5_000): Promise<Readable> =>
+  const open = (
+    signal = new AbortController().signal,
+    headerTimeoutMs = 5_000,
+    connect: (onread: net.OnReadOpts) => net.Socket = onread => net.connect({ path, onread }),
+  ): Promise<LogsBody> =>
     openLogsStream({
-      connect: () => net.connect({ path }),
+      connect,
       path: '/v1.41/containers/abc/logs?follow=1',
       host: 'localhost',
       name: 'unix:///test.sock',
@@ -57,11 +62,7 @@ describe('openLogsStream', () => {
       signal,
     });
 
-  const readAll = async (body: Readable): Promise<Buffer> => {
-    const chunks: Buffer[] = [];
-    for await (const c of body as AsyncIterable<Buffer>) chunks.push(c);
-    return Buffer.concat(chunks);
-  };
+  const readAll = (body: LogsBody): Promise<Buffer> => readBody(body);
 
   /** Writes `parts` one by one, each in its own write after a pause, then closes. */
   const sendInParts = (socket: net.Socket, parts: Buffer[]): void => {
@@ -178,17 +179,135 @@ describe('openLogsStream', () => {
     const late = new AbortController();
     const body = await open(late.signal);
     const seen: string[] = [];
-    await assert.rejects(
-      (async () => {
-        for await (const c of body as AsyncIterable<Buffer>) {
-          seen.push(c.toString());
+    const closed = new Promise<void>(resolve => body.onClose(resolve));
+    const outcome = await new Promise<Error | undefined>(resolve =>
+      body.start({
+        data: chunk => {
+          seen.push(chunk.toString());
           late.abort();
-        }
-      })(),
-      { name: 'AbortError' },
+        },
+        done: resolve,
+      }),
     );
+    assert.equal(outcome?.name, 'AbortError');
     assert.deepEqual(seen, ['first']);
-    assert.ok(body.destroyed);
+    await closed; // the connection is closed, not left open
+  });
+
+  test('reads land in one buffer shared by every connection: a reader copies what it keeps', async () => {
+    const readViews = async (): Promise<{ views: Buffer[]; copies: string[] }> => {
+      const body = await open();
+      const views: Buffer[] = [];
+      const copies: string[] = [];
+      await new Promise<void>(resolve =>
+        body.start({
+          data: chunk => {
+            views.push(chunk);
+            copies.push(chunk.toString('latin1'));
+          },
+          done: () => resolve(),
+        }),
+      );
+      return { views, copies };
+    };
+    // The later bytes come well after the head, so that they arrive in a read of their own.
+    const later = (first: string, then: string) => (socket: net.Socket) => {
+      socket.write(first);
+      setTimeout(() => socket.end(then), 200);
+    };
+    script = later('HTTP/1.0 200 OK\r\n\r\nAAAA', 'BBBB');
+    const first = await readViews();
+    script = later('HTTP/1.0 200 OK\r\n\r\n', 'CCCC');
+    const second = await readViews();
+    // The head's read carried AAAA: held (copied) until start(). The other reads came as views.
+    assert.deepEqual(first.copies, ['AAAA', 'BBBB']);
+    assert.deepEqual(second.copies, ['CCCC']);
+    assert.notEqual(first.views[0]!.buffer, first.views[1]!.buffer, 'the held bytes are a copy');
+    assert.equal(first.views[1]!.buffer, second.views[0]!.buffer, 'two connections read into one buffer');
+    assert.equal(first.views[1]!.toString('latin1'), 'CCCC', 'a view kept past its call is overwritten');
+  });
+
+  test('two connections read at once, each body whole and apart from the other', async () => {
+    const a = Buffer.from('a'.repeat(5000));
+    const b = Buffer.from('b'.repeat(7000));
+    let n = 0;
+    script = socket => {
+      const payload = n++ === 0 ? a : b;
+      const parts = [Buffer.from('HTTP/1.0 200 OK\r\n\r\n')];
+      for (let i = 0; i < payload.length; i += 700) parts.push(payload.subarray(i, i + 700));
+      sendInParts(socket, parts);
+    };
+    const first = await open();
+    const second = await open();
+    const [gotA, gotB] = await Promise.all([readAll(first), readAll(second)]);
+    assert.ok(gotA.equals(a));
+    assert.ok(gotB.equals(b));
+  });
+
+  test('pause holds the reads back until resume; the end comes after the rest', async () => {
+    script = socket =>
+      sendInParts(socket, [Buffer.from('HTTP/1.0 200 OK\r\n\r\n'), Buffer.from('one'), Buffer.from('two')]);
+    const body = await open();
+    const events: string[] = [];
+    let resumedAt = 0;
+    const ended = new Promise<void>(resolve =>
+      body.start({
+        data: chunk => {
+          events.push(chunk.toString());
+          if (events.length === 1) {
+            body.pause();
+            setTimeout(() => {
+              resumedAt = events.length;
+              body.resume();
+            }, 150);
+          }
+        },
+        done: err => {
+          events.push(err === undefined ? 'end' : `error ${err.message}`);
+          resolve();
+        },
+      }),
+    );
+    await ended;
+    assert.equal(resumedAt, 1, 'nothing was read while paused');
+    assert.deepEqual(events.join(''), 'onetwoend');
+  });
+
+  test('a body that ended before the reader started: its bytes, then its end', async () => {
+    script = socket => socket.end('HTTP/1.0 200 OK\r\n\r\nall of it');
+    const body = await open();
+    await new Promise(r => setTimeout(r, 50));
+    assert.equal((await readAll(body)).toString(), 'all of it');
+  });
+
+  test('a connection reset mid-body (TCP) ends the read with an error, not as an end', async () => {
+    // A unix socket has no reset: its close is an end. Over TCP the engine's side can reset.
+    const tcp = net.createServer(socket => {
+      socket.once('data', () => {
+        socket.write('HTTP/1.0 200 OK\r\n\r\npart');
+        setTimeout(() => socket.resetAndDestroy(), 30);
+      });
+      socket.on('error', () => {});
+    });
+    await new Promise<void>(resolve => tcp.listen(0, '127.0.0.1', resolve));
+    const port = (tcp.address() as net.AddressInfo).port;
+    try {
+      const body = await open(undefined, 5_000, onread => net.connect({ host: '127.0.0.1', port, onread }));
+      const seen: string[] = [];
+      const outcome = await new Promise<Error | undefined>(resolve =>
+        body.start({ data: chunk => seen.push(chunk.toString()), done: resolve }),
+      );
+      assert.deepEqual(seen, ['part']);
+      assert.match(String(outcome?.message), new RegExp(`ECONNRESET|${CLOSED_EARLY}`));
+    } finally {
+      await new Promise<void>(resolve => tcp.close(() => resolve()));
+    }
+  });
+
+  test('a transport without read callbacks (as TLS) is read from its data events, the same way', async () => {
+    script = socket => sendInParts(socket, [Buffer.from('HTTP/1.0 200 OK\r\n\r\nhe'), Buffer.from('llo')]);
+    const body = await open(undefined, 5_000, () => net.connect({ path }));
+    assert.equal((await readAll(body)).toString(), 'hello');
   });
 });
 
@@ -203,11 +322,20 @@ describe('parseHead', () => {
   });
 });
 
+/** A body read to its end (each read copied: its view is valid only during the call). */
+function readBody(body: LogsBody): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    body.start({
+      data: chunk => chunks.push(Buffer.from(chunk)),
+      done: err => (err === undefined ? resolve(Buffer.concat(chunks)) : reject(err)),
+    });
+  });
+}
+
 /** A body read to its end, as latin1 text. */
-async function bodyText(body: AsyncIterable<Buffer> | NodeJS.ReadableStream): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const c of body as AsyncIterable<Buffer>) chunks.push(c);
-  return Buffer.concat(chunks).toString('latin1');
+async function bodyText(body: LogsBody): Promise<string> {
+  return (await readBody(body)).toString('latin1');
 }
 
 /** An engine stand-in on node:http: answers /version itself and hands every other request to `logs`. */
