@@ -28,11 +28,12 @@ export default async function* failureSummary(source) {
       path.length = event.data.nesting;
       path.push(event.data.name);
     } else if (event.type === 'test:fail') {
-      const { name, nesting, file, line, details } = event.data;
+      const { name, nesting, file, details } = event.data;
       // A suite fails because a test in it failed: the test itself is listed.
       if (details?.error?.failureType === 'subtestsFailed') continue;
       const trail = [...(paths.get(file) ?? []).slice(0, nesting), name].join(' › ');
-      failures.push({ where: file ? `${file}${line ? `:${line}` : ''}` : '(no file)', trail, details });
+      // The file only: under tsx the line numbers are those of the transpiled code.
+      failures.push({ where: file ?? '(no file)', trail, details });
     }
   }
   if (failures.length === 0) return;
