@@ -109,6 +109,8 @@ class ConnectionBody implements LogsBody {
   #ended = false;
   #over = false;
   #closed = false;
+  /** The reader paused the body (and has not resumed it). */
+  #paused = false;
 
   constructor(source: Readable, dataEvents: boolean) {
     this.#source = source;
@@ -147,14 +149,17 @@ class ConnectionBody implements LogsBody {
       this.#finish(outcome.err);
       return;
     }
-    this.#source.resume();
+    // A reader that paused while it took the held bytes resumes the body itself.
+    if (!this.#paused) this.#source.resume();
   }
 
   pause(): void {
+    this.#paused = true;
     this.#source.pause();
   }
 
   resume(): void {
+    this.#paused = false;
     if (this.#reader !== undefined && !this.#over) this.#source.resume();
   }
 
