@@ -31,7 +31,7 @@ export function isAbort(err: unknown, signal: AbortSignal | undefined): boolean 
   return signal?.aborted === true || (err instanceof Error && err.name === 'AbortError');
 }
 
-/** Reads a whole (small) response body: node:http's, or the rest of a logs stream's connection. */
+/** Reads a whole (small) response body; an answer over `limit` bytes throws. */
 export async function readBody(res: Readable, limit = 64 * 1024 * 1024): Promise<string> {
   const chunks: Buffer[] = [];
   let size = 0;

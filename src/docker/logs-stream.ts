@@ -98,8 +98,9 @@ export interface LogsBody {
 export const CLOSED_EARLY = 'the engine closed the log stream before its end';
 
 /**
- * A body over a connection (or over node:http's response, when `dataEvents`): bytes that arrive before
+ * A body over a connection (or over node:http's response), given paused: bytes that arrive before
  * start() are held (copied, as the read buffer is shared), and so is an outcome that comes before it.
+ * Reads come through deliver() (a read callback) or as 'data' events (TLS, node:http).
  */
 class ConnectionBody implements LogsBody {
   readonly #source: Readable;
@@ -112,7 +113,7 @@ class ConnectionBody implements LogsBody {
   /** The reader paused the body (and has not resumed it). */
   #paused = false;
 
-  constructor(source: Readable, dataEvents: boolean) {
+  constructor(source: Readable) {
     this.#source = source;
     source.once('end', () => {
       this.#ended = true;
@@ -123,7 +124,8 @@ class ConnectionBody implements LogsBody {
       this.#closed = true;
       if (!this.#ended) this.#finish(new DockerError(CLOSED_EARLY));
     });
-    if (dataEvents) source.on('data', (chunk: Buffer) => this.deliver(chunk));
+    // A paused source stays paused when a 'data' listener is added.
+    source.on('data', (chunk: Buffer) => this.deliver(chunk));
   }
 
   /** Bytes of the body as they are read. */
@@ -189,7 +191,7 @@ class ConnectionBody implements LogsBody {
 /** A body over a Readable whose 'data' events carry it (node:http's response, for HTTP/1.1). */
 export function readableBody(source: Readable): LogsBody {
   source.pause();
-  return new ConnectionBody(source, true);
+  return new ConnectionBody(source);
 }
 
 /** Reads a whole body into a string of at most `limit` bytes (an error answer's). */
@@ -220,8 +222,8 @@ let readBuffer: Buffer | undefined;
  * `signal` aborts the request and, later, the body.
  *
  * Where the transport allows it (unix sockets and TCP, not TLS), the connection reads into one buffer
- * shared by every logs connection and hands each read to a callback: no Buffer per read, and no stream
- * machinery (a quiet container's read is one line, and that machinery cost more than the line).
+ * shared by every logs connection and hands each read to a callback: no memory per read (a view of the
+ * shared buffer), and no stream machinery (a quiet container's read is one line, and that machinery cost more than the line).
  */
 export function openLogsStream(req: LogsStreamRequest): Promise<LogsBody> {
   const { signal } = req;
@@ -298,12 +300,11 @@ export function openLogsStream(req: LogsStreamRequest): Promise<LogsBody> {
         return;
       }
       finish(undefined);
-      const body = new ConnectionBody(socket, false);
       // Reads stop until the reader starts the body (ConnectionBody.start resumes the socket). For a
       // socket with a read callback, pause() stops reading at once (also from within the callback).
       socket.pause();
       socket.off('data', onData);
-      socket.on('data', (c: Buffer) => body.deliver(c));
+      const body = new ConnectionBody(socket);
       route = c => body.deliver(c);
       const rest = head.subarray(at + 4);
       if (rest.length > 0) body.deliver(rest);

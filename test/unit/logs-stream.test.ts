@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { DockerError } from '../../src/core/errors.js';
 import { createLogger } from '../../src/core/logger.js';
-import { DockerClient, type DockerTlsOptions } from '../../src/docker/client.js';
+import { DockerClient, type DockerTlsOptions, type OpenLogsOptions } from '../../src/docker/client.js';
 import {
   CLOSED_EARLY,
   FramedAnswerError,
@@ -350,6 +350,15 @@ function readBody(body: LogsBody): Promise<Buffer> {
   });
 }
 
+/** Opens the logs of container `abc` through `client` and reads the body to its end, as latin1 text. */
+async function readLogs(
+  client: DockerClient,
+  options: OpenLogsOptions = { since: '0', stdout: true, stderr: true },
+): Promise<{ body: LogsBody; text: string }> {
+  const body = await client.openLogs('abc', options, new AbortController().signal);
+  return { body, text: await bodyText(body) };
+}
+
 /** A body read to its end, as latin1 text. */
 async function bodyText(body: LogsBody): Promise<string> {
   return (await readBody(body)).toString('latin1');
@@ -413,12 +422,7 @@ describe('DockerClient.openLogs behind a proxy that answers HTTP/1.0 chunked', (
     try {
       const bodies: string[] = [];
       for (let i = 0; i < 3; i++) {
-        const body = await client.openLogs(
-          'abc',
-          { since: '0', stdout: true, stderr: true },
-          new AbortController().signal,
-        );
-        bodies.push(await bodyText(body));
+        bodies.push((await readLogs(client)).text);
       }
       assert.deepEqual(
         bodies,
@@ -444,12 +448,8 @@ describe('DockerClient.openLogs over tcp://', () => {
     const port = await listenLocal(server);
     const client = localClient(port);
     try {
-      const body = await client.openLogs(
-        'abc',
-        { since: '1795258199.828749837', stdout: true, stderr: false },
-        new AbortController().signal,
-      );
-      assert.equal(await bodyText(body), TWO_FRAMES);
+      const { text } = await readLogs(client, { since: '1795258199.828749837', stdout: true, stderr: false });
+      assert.equal(text, TWO_FRAMES);
       assert.deepEqual(seen, [
         {
           version: '1.0',
@@ -505,12 +505,8 @@ describe('DockerClient.openLogs over TLS', () => {
     const port = await listenLocal(server);
     const client = localClient(port, { ca: cert });
     try {
-      const body = await client.openLogs(
-        'abc',
-        { since: '0', stdout: true, stderr: true },
-        new AbortController().signal,
-      );
-      assert.equal(await bodyText(body), TWO_FRAMES);
+      const { body, text } = await readLogs(client);
+      assert.equal(text, TWO_FRAMES);
       assert.deepEqual(versions, ['1.0'], 'asked in HTTP/1.0 over TLS too');
       // The engine's close after the body closes the connection on this side too, and frees its slot.
       await new Promise<void>(resolve => body.onClose(resolve));
