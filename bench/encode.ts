@@ -1,13 +1,15 @@
-//! Measures the push body encoder: src/loki/encode.ts (hand-written on protobufjs's Writer) against
-//! protobufjs reflection (a Type loaded from src/loki/push.proto), and snappyjs compression, on a
-//! 1 MiB batch of ~100-byte lines over 5 streams. Run: `node --import tsx bench/encode.ts`.
+//! Measures the push body encoder: src/loki/encode.ts (entries encoded into byte records as they join a
+//! batch, then one exact-size buffer per request) against the encoder it replaced (hand-written on
+//! protobufjs's Writer, kept below for the comparison) and protobufjs reflection (a Type loaded from
+//! src/loki/push.proto), and snappyjs compression, on a 1 MiB batch of ~100-byte lines over 5 streams.
+//! Run: `node --import tsx bench/encode.ts`.
 
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import protobuf from 'protobufjs';
 import { compress } from 'snappyjs';
-import type { PushEntry, PushStream } from '../src/loki/encode.js';
-import { encodeProto, encodePushRequest } from '../src/loki/encode.js';
+import type { EncodedStream, PushEntry, PushStream } from '../src/loki/encode.js';
+import { EntryRecords, encodePushRequest, encodeRecords } from '../src/loki/encode.js';
 
 const TARGET_BYTES = 1024 * 1024;
 const ROUNDS = 200;
@@ -99,23 +101,64 @@ function measureAll(cases: Array<[string, () => unknown]>): number[] {
   });
 }
 
+/** The encoder this project used before the byte records: protobufjs's Writer, field by field. */
+function writerEncode(streams: readonly PushStream[]): Uint8Array {
+  const w = protobuf.Writer.create();
+  for (const stream of streams) {
+    w.uint32(10).fork();
+    if (stream.labels !== '') w.uint32(10).string(stream.labels);
+    for (const entry of stream.entries) {
+      w.uint32(18).fork();
+      w.uint32(10).fork();
+      if (entry.sec !== 0) w.uint32(8).int64(entry.sec);
+      if (entry.nsec !== 0) w.uint32(16).int32(entry.nsec);
+      w.ldelim();
+      if (entry.line !== '') w.uint32(18).string(entry.line);
+      for (const [name, value] of Object.entries(entry.metadata ?? {})) {
+        w.uint32(26).fork();
+        if (name !== '') w.uint32(10).string(name);
+        if (value !== '') w.uint32(18).string(value);
+        w.ldelim();
+      }
+      w.ldelim();
+    }
+    w.ldelim();
+  }
+  return w.finish();
+}
+
+/** What the client does per batch: every entry appended to its stream's records as it arrives. */
+function appendAll(streams: readonly PushStream[]): EncodedStream[] {
+  return streams.map(stream => {
+    const records = new EntryRecords();
+    for (const e of stream.entries) records.append(e.sec, e.nsec, e.line, e.metadata);
+    return { labels: stream.labels, records };
+  });
+}
+
 const { streams, lines, lineBytes } = makeBatch();
 const message = toMessage(streams);
-const writerBytes = encodeProto(streams);
+const encoded = appendAll(streams);
+const recordBytes = encodeRecords(encoded);
 const reflectionBytes = PushRequest.encode(message).finish();
-assert.deepEqual(Buffer.from(writerBytes), Buffer.from(reflectionBytes), 'encoders disagree');
+assert.deepEqual(recordBytes, Buffer.from(reflectionBytes), 'encoders disagree');
+assert.deepEqual(Buffer.from(writerEncode(streams)), Buffer.from(reflectionBytes), 'encoders disagree');
 
-print(`batch: ${lines} lines, ${lineBytes} line bytes, 5 streams, PushRequest ${writerBytes.length} bytes`);
-const [writer, , reflection, snappy, total] = measureAll([
-  ['Writer encoder (encodeProto)', () => encodeProto(streams)],
+print(`batch: ${lines} lines, ${lineBytes} line bytes, 5 streams, PushRequest ${recordBytes.length} bytes`);
+const [append, assemble, writer, reflection, , snappy, total] = measureAll([
+  ['records: append every entry', () => appendAll(streams)],
+  ['records: the request from encoded records', () => encodeRecords(encoded)],
+  ['protobufjs Writer encoder (the one replaced)', () => writerEncode(streams)],
   ['reflection encode (prebuilt message)', () => PushRequest.encode(message).finish()],
   ['reflection encode (build message + encode)', () => PushRequest.encode(toMessage(streams)).finish()],
-  ['snappyjs compress of the PushRequest', () => compress(Buffer.from(writerBytes))],
-  ['encodePushRequest (Writer + snappyjs)', () => encodePushRequest(streams)],
-]) as [number, number, number, number, number];
+  ['snappyjs compress of the PushRequest', () => compress(recordBytes)],
+  ['encodePushRequest (records + snappyjs)', () => encodePushRequest(streams)],
+]) as [number, number, number, number, number, number, number];
 const body = encodePushRequest(streams);
+const mbs = (ms: number): string => (lineBytes / 1e3 / ms).toFixed(0);
 print(
-  `compressed ${body.length} bytes (ratio ${(writerBytes.length / body.length).toFixed(3)}); ` +
-    `Writer ${(lineBytes / 1e3 / writer).toFixed(0)} MB/s, reflection ${(lineBytes / 1e3 / reflection).toFixed(0)} MB/s, ` +
-    `snappyjs ${(writerBytes.length / 1e3 / snappy).toFixed(0)} MB/s, end to end ${((total * 1e6) / lines).toFixed(0)} ns/line`,
+  `compressed ${body.length} bytes (ratio ${(recordBytes.length / body.length).toFixed(3)}); ` +
+    `records ${mbs(append + assemble)} MB/s (append ${mbs(append)}, request ${mbs(assemble)}), ` +
+    `Writer ${mbs(writer)} MB/s, reflection ${mbs(reflection)} MB/s, ` +
+    `snappyjs ${(recordBytes.length / 1e3 / snappy).toFixed(0)} MB/s, end to end ${((total * 1e6) / lines).toFixed(0)} ns/line`,
 );

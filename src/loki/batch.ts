@@ -1,13 +1,22 @@
 //! One batch of entries for one tenant, grouped by stream, with Promtail's size accounting
 //! (line bytes plus structured metadata bytes) and its creation time for the batch-wait check.
+//!
+//! An entry is encoded when it is added (encode.ts `EntryRecords`): the batch keeps its bytes and who
+//! settles it, not the entry. With one client that is the entry's AckHandle and seq, so the entry object
+//! and its line string die young; with several clients it is the entry itself, whose `pending` count
+//! the last client's outcome brings to zero.
 
-import type { LogEntry } from '../core/types.js';
-import type { PushStream } from './encode.js';
+import type { AckHandle, LogEntry } from '../core/types.js';
+import { settleEntry } from '../core/types.js';
+import { type EncodedStream, EntryRecords } from './encode.js';
 
 /** Entries of one stream inside a batch; `labels` is the stream's label string after external labels. */
-export interface BatchStream extends PushStream {
+interface BatchStream extends EncodedStream {
   readonly labels: string;
-  readonly entries: LogEntry[];
+  readonly records: EntryRecords;
+  /** Per entry: the AckHandle to settle `seqs[i]` with, or (when `seqs[i]` is -1) the shared entry. */
+  readonly owners: Array<AckHandle | LogEntry>;
+  readonly seqs: number[];
 }
 
 /**
@@ -15,11 +24,22 @@ export interface BatchStream extends PushStream {
  * and value bytes of its structured metadata. Labels are not counted: they are per stream, not per line.
  */
 export function entrySize(entry: LogEntry): number {
-  let size = Buffer.byteLength(entry.line, 'utf8');
-  const metadata = entry.metadata;
-  if (metadata !== undefined) {
-    for (const name in metadata) size += Buffer.byteLength(name, 'utf8') + Buffer.byteLength(metadata[name]!);
-  }
+  const size = Buffer.byteLength(entry.line, 'utf8');
+  return entry.metadata === undefined ? size : size + metadataSize(entry);
+}
+
+/**
+ * At least `entrySize(entry)`, without measuring the line: a UTF-16 unit is at most 3 UTF-8 bytes. Lets
+ * the client measure exactly only an entry that may not fit its batch.
+ */
+export function entrySizeBound(entry: LogEntry): number {
+  return entry.metadata === undefined ? 3 * entry.line.length : 3 * entry.line.length + metadataSize(entry);
+}
+
+function metadataSize(entry: LogEntry): number {
+  let size = 0;
+  const metadata = entry.metadata!;
+  for (const name in metadata) size += Buffer.byteLength(name, 'utf8') + Buffer.byteLength(metadata[name]!);
   return size;
 }
 
@@ -54,30 +74,57 @@ export class Batch {
     return this.#streams.size;
   }
 
-  /** Adds `entry` under the (merged) label string `labels`; `size` is its `entrySize`. */
-  add(labels: string, entry: LogEntry, size: number): void {
+  /** Encodes `entry` under the (merged) label string `labels`; returns its size (see `entrySize`). */
+  add(labels: string, entry: LogEntry): number {
     let stream = this.#streams.get(labels);
     if (stream === undefined) {
-      stream = { labels, entries: [] };
+      stream = { labels, records: new EntryRecords(), owners: [], seqs: [] };
       this.#streams.set(labels, stream);
     }
-    stream.entries.push(entry);
+    const size = stream.records.append(entry.sec, entry.nsec, entry.line, entry.metadata);
+    if (entry.pending === 1) {
+      stream.owners.push(entry.ack);
+      stream.seqs.push(entry.seq);
+    } else {
+      stream.owners.push(entry);
+      stream.seqs.push(-1);
+    }
     this.#bytes += size;
     this.#count += 1;
     if (entry.sec < this.#oldestSec || (entry.sec === this.#oldestSec && entry.nsec < this.#oldestNsec)) {
       this.#oldestSec = entry.sec;
       this.#oldestNsec = entry.nsec;
     }
+    return size;
   }
 
-  /** The streams, in the order they were first seen. */
-  streams(): BatchStream[] {
+  /** The streams with their encoded entries, in the order they were first seen. */
+  streams(): EncodedStream[] {
     return [...this.#streams.values()];
   }
 
-  /** Calls `fn` for every entry, stream by stream, in order. */
-  forEachEntry(fn: (entry: LogEntry) => void): void {
-    for (const stream of this.#streams.values()) for (const entry of stream.entries) fn(entry);
+  /**
+   * Reports this client's outcome for every entry, stream by stream, in order. An error thrown while
+   * settling one entry goes to `onError` and the others are still settled.
+   */
+  settle(onError: (err: unknown) => void): void {
+    for (const stream of this.#streams.values()) {
+      const { owners, seqs } = stream;
+      for (let i = 0; i < seqs.length; i++) {
+        try {
+          const seq = seqs[i]!;
+          if (seq < 0) settleEntry(owners[i] as LogEntry);
+          else (owners[i] as AckHandle).settle(seq);
+        } catch (err) {
+          onError(err);
+        }
+      }
+    }
+  }
+
+  /** Gives the encoded entries' buffers back for reuse; after its entries are settled. */
+  release(): void {
+    for (const stream of this.#streams.values()) stream.records.release();
   }
 
   /** The oldest Docker timestamp in the batch, in seconds since the epoch (NaN when empty). */
@@ -86,9 +133,11 @@ export class Batch {
   }
 
   /**
-   * Splits the batch in two halves by entry count (for a 413). The entries are taken stream by stream
-   * in order, so the first half holds the earlier entries of every stream it shares with the second:
-   * sending the halves in order keeps per-stream order. Both halves are non-empty when count ≥ 2.
+   * Splits the batch in two halves by entry count (for a 413); this batch keeps its counts but is not
+   * to be sent or settled afterwards (the halves are). The entries are
+   * taken stream by stream in order, so the first half holds the earlier entries of every stream it
+   * shares with the second: sending the halves in order keeps per-stream order. Both halves are
+   * non-empty when count ≥ 2.
    */
   split(): [Batch, Batch] {
     const first = new Batch(this.tenant, this.createdAt);
@@ -96,11 +145,30 @@ export class Batch {
     const half = Math.floor(this.#count / 2);
     let index = 0;
     for (const stream of this.#streams.values()) {
-      for (const entry of stream.entries) {
-        (index < half ? first : second).add(stream.labels, entry, entrySize(entry));
-        index += 1;
+      const n = stream.seqs.length;
+      if (index + n <= half) {
+        first.#adopt(stream);
+      } else if (index >= half) {
+        second.#adopt(stream);
+      } else {
+        const k = half - index;
+        const { labels, records, owners, seqs } = stream;
+        const rest = records.splitAt(k);
+        second.#adopt({ labels, records: rest, owners: owners.slice(k), seqs: seqs.slice(k) });
+        first.#adopt({ labels, records, owners: owners.slice(0, k), seqs: seqs.slice(0, k) });
       }
+      index += n;
+    }
+    for (const half of [first, second]) {
+      half.#oldestSec = this.#oldestSec;
+      half.#oldestNsec = this.#oldestNsec;
     }
     return [first, second];
+  }
+
+  #adopt(stream: BatchStream): void {
+    this.#streams.set(stream.labels, stream);
+    this.#count += stream.seqs.length;
+    this.#bytes += stream.records.accountedBytes();
   }
 }

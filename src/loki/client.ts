@@ -12,10 +12,10 @@ import { Backoff, sleep } from '../core/backoff.js';
 import { errorMessage } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { EntrySink, Labels, LogEntry, LokiStream } from '../core/types.js';
-import { lokiStream, settleEntry } from '../core/types.js';
+import { lokiStream } from '../core/types.js';
 import type { DropReason, Metrics } from '../metrics/metrics.js';
-import { Batch, entrySize } from './batch.js';
-import { encodePushRequest } from './encode.js';
+import { Batch, entrySize, entrySizeBound } from './batch.js';
+import { BodyEncoder } from './encode.js';
 import { HttpTransport, type PushResult, type TlsOptions } from './transport.js';
 
 export interface LokiBackoffOptions {
@@ -102,6 +102,8 @@ export class LokiClient implements EntrySink {
   readonly #metrics: Metrics;
   readonly #logger: Logger;
   readonly #queue = new PQueue({ concurrency: 1 });
+  /** Builds each body into the buffer of the one before: one batch is sent at a time. */
+  readonly #bodies = new BodyEncoder();
   readonly #batches = new Map<string, Batch>();
   readonly #abort = new AbortController();
   /** The open batches' send-by timers: each batch is sent `batchWaitMs` after its first entry. */
@@ -144,19 +146,21 @@ export class LokiClient implements EntrySink {
     if (this.#stopping !== undefined) return true;
     const labels = this.#streamOf(entry.stream).key;
     const tenant = entry.tenant ?? this.#tenantId;
-    const size = entrySize(entry);
     let batch = this.#batches.get(tenant);
     let opened = false;
     if (batch === undefined) {
       batch = this.#open(tenant);
       opened = true;
-    } else if (batch.bytes + size > this.#batchSizeBytes) {
+    } else if (
+      // The line is measured only when it may not fit (the bound is 3 bytes per UTF-16 unit).
+      batch.bytes + entrySizeBound(entry) > this.#batchSizeBytes &&
+      batch.bytes + entrySize(entry) > this.#batchSizeBytes
+    ) {
       this.#dispatch(batch);
       batch = this.#open(tenant);
       opened = true;
     }
-    batch.add(labels, entry, size);
-    this.#pendingBytes += size;
+    this.#pendingBytes += batch.add(labels, entry);
     // The gauge follows per batch (opened, sent, settled) rather than per entry, to keep push() cheap.
     if (opened) this.#metrics.pendingBytes.set({ client: this.name }, this.#pendingBytes);
     if (batch.bytes >= this.#batchSizeBytes) this.#dispatch(batch);
@@ -283,7 +287,7 @@ export class LokiClient implements EntrySink {
   /** Sends one batch until it is accepted, dropped, or the client is aborted. */
   async #deliver(batch: Batch): Promise<void> {
     const signal = this.#abort.signal;
-    const body = encodePushRequest(batch.streams());
+    const body = this.#bodies.encode(batch.streams());
     const backoff = new Backoff({ minMs: this.#backoff.minMs, maxMs: this.#backoff.maxMs });
     let failures = 0;
     for (;;) {
@@ -295,9 +299,12 @@ export class LokiClient implements EntrySink {
         (performance.now() - started) / 1000,
       );
       if (result.status === 'success') {
+        if (result.bodyWritten !== true) this.#bodies.forget();
         this.#accepted(batch);
         return;
       }
+      // No answer, or one that may have come before the whole body was read: its buffer is not reused.
+      this.#bodies.forget();
       if (signal.aborted) return;
       const message = errorMessage(result.error);
       this.#status.lastError = message;
@@ -383,13 +390,8 @@ export class LokiClient implements EntrySink {
   }
 
   #settle(batch: Batch): void {
-    batch.forEachEntry(entry => {
-      try {
-        settleEntry(entry);
-      } catch (err) {
-        this.#logger.error('settling an entry failed', { err: errorMessage(err) });
-      }
-    });
+    batch.settle(err => this.#logger.error('settling an entry failed', { err: errorMessage(err) }));
+    batch.release();
   }
 }
 

@@ -7,7 +7,8 @@ import https from 'node:https';
 import { LokiPushError } from '../core/errors.js';
 
 export type PushResult =
-  | { status: 'success'; statusCode: number }
+  /** `bodyWritten`: the request finished writing the body, so its buffer may be reused. */
+  | { status: 'success'; statusCode: number; bodyWritten?: boolean }
   | { status: 'retryable'; statusCode?: number; retryAfterMs?: number; error: Error }
   /** `statusCode` 0: the request could not even be built (an invalid tenant header, say). */
   | { status: 'failure'; statusCode: number; error: Error };
@@ -191,7 +192,11 @@ export class HttpTransport {
           kept += part.length;
         });
         res.on('error', err => finish({ status: 'retryable', error: err }));
-        res.on('end', () => finish(classify(res, Buffer.concat(chunks).toString('utf8'))));
+        res.on('end', () => {
+          const result = classify(res, Buffer.concat(chunks).toString('utf8'));
+          if (result.status === 'success') result.bodyWritten = request.writableFinished;
+          finish(result);
+        });
         res.on('close', () => finish({ status: 'retryable', error: new Error('response cut short') }));
       });
       request.end(body);

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import fc from 'fast-check';
 import { uncompress } from 'snappyjs';
 import type { PushStream } from '../../src/loki/encode.js';
 import { encodeProto, encodePushRequest } from '../../src/loki/encode.js';
@@ -79,6 +80,30 @@ const CASES: Array<{ name: string; streams: PushStream[] }> = [
     ],
   },
   {
+    // Entries are encoded in one pass that assumes 1 UTF-8 byte per UTF-16 unit and moves the line when
+    // the real length needs longer length prefixes: these cross the 1/2 and 2/3-byte varint boundaries.
+    name: 'lines whose UTF-8 length crosses a varint boundary',
+    streams: [
+      {
+        labels: '{job="a"}',
+        entries: [
+          { sec: 1_790_000_000, nsec: 1, line: 'a'.repeat(114) },
+          { sec: 1_790_000_000, nsec: 1, line: 'a'.repeat(115) },
+          { sec: 1_790_000_000, nsec: 1, line: 'a'.repeat(127) },
+          { sec: 1_790_000_000, nsec: 1, line: 'a'.repeat(128) },
+          { sec: 1_790_000_000, nsec: 1, line: 'é'.repeat(63) },
+          { sec: 1_790_000_000, nsec: 1, line: 'é'.repeat(64) },
+          { sec: 1_790_000_000, nsec: 1, line: `${'é'.repeat(57)}x` },
+          { sec: 1_790_000_000, nsec: 1, line: '✓'.repeat(43) },
+          { sec: 1_790_000_000, nsec: 1, line: '🚀'.repeat(32) },
+          { sec: 1_790_000_000, nsec: 1, line: 'é'.repeat(8191) },
+          { sec: 1_790_000_000, nsec: 1, line: 'é'.repeat(8192) },
+          { sec: 0, nsec: 0, line: 'é'.repeat(64) },
+        ],
+      },
+    ],
+  },
+  {
     name: 'several streams, one without entries',
     streams: [
       { labels: '{a="1"}', entries: [{ sec: 10, nsec: 20, line: 'one' }] },
@@ -98,6 +123,48 @@ describe('encodeProto', () => {
       assert.deepEqual(Buffer.from(encodeProto(streams)), Buffer.from(expected));
     });
   }
+
+  test('is byte-identical to protobufjs reflection for any valid line, timestamp and metadata', () => {
+    const valid = (text: string): boolean => Buffer.from(text).toString() === text; // no lone surrogate
+    const entry = fc.record(
+      {
+        sec: fc.oneof(fc.integer({ min: 0, max: 2 ** 32 - 1 }), fc.integer({ min: -62_135_596_800, max: 0 })),
+        nsec: fc.integer({ min: 0, max: 999_999_999 }),
+        line: fc.oneof(
+          fc.string({ unit: 'binary', maxLength: 300 }),
+          // Lengths around the varint boundaries (128 and 16,384 bytes), in 1- to 4-byte characters.
+          fc
+            .oneof(fc.integer({ min: 30, max: 130 }), fc.integer({ min: 5_400, max: 16_400 }))
+            .chain(n =>
+              fc.string({ unit: fc.constantFrom('a', 'é', '✓', '🚀'), minLength: n, maxLength: n }),
+            ),
+        ),
+        metadata: fc.dictionary(fc.string({ unit: 'binary', maxLength: 5 }), fc.string({ unit: 'binary' })),
+      },
+      { requiredKeys: ['sec', 'nsec', 'line'] },
+    );
+    const streams = fc.array(
+      fc.record({ labels: fc.string({ unit: 'binary', maxLength: 40 }), entries: fc.array(entry) }),
+      { maxLength: 4 },
+    );
+    fc.assert(
+      fc.property(streams, streams => {
+        fc.pre(streams.every(s => valid(s.labels) && s.entries.every(e => valid(e.line))));
+        fc.pre(
+          streams.every(s =>
+            s.entries.every(e =>
+              Object.entries(e.metadata ?? {})
+                .flat()
+                .every(valid),
+            ),
+          ),
+        );
+        const expected = PushRequestType.encode(toMessage(streams)).finish();
+        assert.deepEqual(encodeProto(streams), Buffer.from(expected));
+      }),
+      { numRuns: 300 },
+    );
+  });
 
   test('returns its own buffer: a later encoding does not change an earlier result', () => {
     const big = CASES.at(-1)!.streams;

@@ -1,0 +1,223 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { uncompress } from 'snappyjs';
+import type { AckHandle, LogEntry } from '../../src/core/types.js';
+import { lokiStream } from '../../src/core/types.js';
+import { Batch, entrySize, entrySizeBound } from '../../src/loki/batch.js';
+import {
+  BodyEncoder,
+  compressRecords,
+  encodeRecords,
+  freeSegmentCount,
+  SEGMENT_BYTES,
+} from '../../src/loki/encode.js';
+import { decodePushBody } from '../fakes/loki-push-decode.js';
+
+class RecordingAck implements AckHandle {
+  readonly settled: number[] = [];
+  settle(seq: number): void {
+    this.settled.push(seq);
+  }
+}
+
+const STREAMS = [lokiStream({ job: 'a' }), lokiStream({ job: 'b' })];
+
+function entry(ack: AckHandle, seq: number, line: string, extra: Partial<LogEntry> = {}): LogEntry {
+  return { stream: STREAMS[0]!, sec: 1_790_000_000 + seq, nsec: seq, line, ack, seq, pending: 1, ...extra };
+}
+
+/** The lines of a batch as Loki decodes them, stream by stream. */
+function lines(batch: Batch): string[] {
+  return decodePushBody(compressRecords(batch.streams())).map(e => `${e.labelsString} ${e.line}`);
+}
+
+describe('Batch', () => {
+  test('add returns the size Promtail counts, and bytes add up', () => {
+    const ack = new RecordingAck();
+    const batch = new Batch('');
+    const entries = [
+      entry(ack, 0, 'plain'),
+      entry(ack, 1, 'délai ✓ 🚀'),
+      entry(ack, 2, 'm', { metadata: { trace_id: 'abc', zé: 'ü' } }),
+      entry(ack, 3, ''),
+    ];
+    let total = 0;
+    for (const e of entries) {
+      const size = batch.add(e.stream.key, e);
+      assert.equal(size, entrySize(e));
+      assert.ok(entrySizeBound(e) >= size);
+      total += size;
+    }
+    assert.equal(batch.bytes, total);
+    assert.equal(batch.count, 4);
+    assert.equal(entrySize(entries[2]!), 1 + 'trace_idabc'.length + Buffer.byteLength('zéü'));
+  });
+
+  test('one client: settles through the AckHandle in order, and the entry is not kept', () => {
+    const ack = new RecordingAck();
+    const batch = new Batch('');
+    for (let seq = 0; seq < 5; seq++) batch.add(STREAMS[seq % 2]!.key, entry(ack, seq, `l${seq}`));
+    batch.settle(err => assert.fail(String(err)));
+    // Stream by stream: job a holds 0, 2, 4 and job b holds 1, 3.
+    assert.deepEqual(ack.settled, [0, 2, 4, 1, 3]);
+  });
+
+  test('two clients: the entry settles when the second batch holding it settles', () => {
+    const ack = new RecordingAck();
+    const first = new Batch('');
+    const second = new Batch('');
+    const shared = entry(ack, 7, 'both', { pending: 2 });
+    first.add(shared.stream.key, shared);
+    second.add(shared.stream.key, shared);
+    first.settle(err => assert.fail(String(err)));
+    assert.deepEqual(ack.settled, []);
+    assert.equal(shared.pending, 1);
+    second.settle(err => assert.fail(String(err)));
+    assert.deepEqual(ack.settled, [7]);
+  });
+
+  test('an AckHandle that throws is reported and the other entries still settle', () => {
+    const ack = new RecordingAck();
+    const broken: AckHandle = {
+      settle() {
+        throw new Error('positions store closed');
+      },
+    };
+    const batch = new Batch('');
+    batch.add(STREAMS[0]!.key, entry(ack, 0, 'a'));
+    batch.add(STREAMS[0]!.key, entry(broken, 1, 'b'));
+    batch.add(STREAMS[0]!.key, entry(ack, 2, 'c'));
+    const errors: unknown[] = [];
+    batch.settle(err => errors.push(err));
+    assert.deepEqual(ack.settled, [0, 2]);
+    assert.equal(errors.length, 1);
+  });
+
+  test('split: the halves hold the entries in order, with their bytes and owners', () => {
+    const ack = new RecordingAck();
+    const batch = new Batch('t');
+    const sent: string[] = [];
+    for (let seq = 0; seq < 11; seq++) {
+      const stream = STREAMS[seq < 4 ? 0 : 1]!;
+      const line = seq === 5 ? `é${'x'.repeat(200)}` : `line ${seq}`;
+      const e = { ...entry(ack, seq, line), stream, ...(seq === 6 && { metadata: { k: 'v' } }) };
+      batch.add(stream.key, e);
+      sent.push(`${stream.key} ${line}`);
+    }
+    const before = lines(batch);
+    assert.deepEqual(before, sent);
+    const bytes = batch.bytes;
+    const [first, second] = batch.split();
+    assert.equal(first.count, 5);
+    assert.equal(second.count, 6);
+    assert.equal(first.bytes + second.bytes, bytes);
+    assert.equal(first.tenant, 't');
+    assert.deepEqual([...lines(first), ...lines(second)], sent);
+    assert.equal(batch.bytes, bytes, 'the split batch keeps its byte count for the client to release');
+    first.settle(err => assert.fail(String(err)));
+    second.settle(err => assert.fail(String(err)));
+    assert.deepEqual(ack.settled, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+  });
+
+  test('split of halves again, down to single entries', () => {
+    const ack = new RecordingAck();
+    const batch = new Batch('');
+    for (let seq = 0; seq < 6; seq++) batch.add(STREAMS[0]!.key, entry(ack, seq, `n${seq}`));
+    const singles: Batch[] = [];
+    const queue = [batch];
+    while (queue.length > 0) {
+      const b = queue.shift()!;
+      if (b.count === 1) singles.push(b);
+      else queue.unshift(...b.split());
+    }
+    assert.deepEqual(
+      singles.flatMap(b => lines(b)),
+      [0, 1, 2, 3, 4, 5].map(i => `{job="a"} n${i}`),
+    );
+    assert.ok(singles.every(b => b.bytes === 2));
+  });
+
+  test('a stream over several segments, with a record larger than a segment, splits anywhere', () => {
+    const ack = new RecordingAck();
+    const batch = new Batch('');
+    const sent: string[] = [];
+    let bytes = 0;
+    for (let seq = 0; seq < 3000; seq++) {
+      const line =
+        seq === 1500 ? 'L'.repeat(SEGMENT_BYTES + 10) : `${seq} ${'é'.repeat(seq % 7)}${'x'.repeat(90)}`;
+      bytes += batch.add(STREAMS[0]!.key, entry(ack, seq, line));
+      sent.push(`{job="a"} ${line}`);
+    }
+    assert.ok(encodeRecords(batch.streams()).length > 5 * SEGMENT_BYTES);
+    assert.equal(batch.bytes, bytes);
+    assert.deepEqual(lines(batch), sent);
+    // Halve down to batches of ≤ 200 entries: every cut lands somewhere else in the segments.
+    const parts: Batch[] = [];
+    const queue = [batch];
+    while (queue.length > 0) {
+      const b = queue.shift()!;
+      if (b.count <= 200) parts.push(b);
+      else queue.unshift(...b.split());
+    }
+    assert.deepEqual(
+      parts.flatMap(b => lines(b)),
+      sent,
+    );
+    assert.equal(
+      parts.reduce((sum, b) => sum + b.bytes, 0),
+      bytes,
+    );
+    for (const b of parts) b.settle(err => assert.fail(String(err)));
+    assert.equal(ack.settled.length, 3000);
+  });
+
+  test('release gives the segments back, and the next batch reuses them without mixing data', () => {
+    const ack = new RecordingAck();
+    const fill = (tag: string): Batch => {
+      const batch = new Batch('');
+      for (let seq = 0; seq < 2000; seq++)
+        batch.add(STREAMS[0]!.key, entry(ack, seq, `${tag} ${seq} ${'y'.repeat(80)}`));
+      return batch;
+    };
+    const first = fill('first');
+    const before = freeSegmentCount();
+    first.settle(() => {});
+    first.release();
+    assert.ok(freeSegmentCount() >= before + 2, 'the batch held pooled segments');
+    const second = fill('second');
+    assert.ok(freeSegmentCount() < before + 2, 'the second batch took them');
+    assert.deepEqual(
+      lines(second),
+      Array.from({ length: 2000 }, (_, seq) => `{job="a"} second ${seq} ${'y'.repeat(80)}`),
+    );
+  });
+});
+
+describe('BodyEncoder', () => {
+  function batchOf(text: string): Batch {
+    const batch = new Batch('');
+    const ack = new RecordingAck();
+    for (let seq = 0; seq < 50; seq++) batch.add(STREAMS[1]!.key, entry(ack, seq, `${text} ${seq}`));
+    return batch;
+  }
+
+  test('builds each body into the buffer of the one before, until told to forget it', () => {
+    const encoder = new BodyEncoder();
+    const a = encoder.encode(batchOf('aaaa').streams());
+    const expectA = Buffer.from(a);
+    assert.deepEqual(uncompress(a), encodeRecords(batchOf('aaaa').streams()));
+    const b = encoder.encode(batchOf('bbbb').streams());
+    assert.equal(b.buffer, a.buffer, "the second body reuses the first one's buffer");
+    assert.deepEqual(uncompress(b), encodeRecords(batchOf('bbbb').streams()));
+    encoder.forget();
+    const c = encoder.encode(batchOf('cccc').streams());
+    assert.notEqual(c.buffer, b.buffer);
+    assert.deepEqual(
+      uncompress(b),
+      encodeRecords(batchOf('bbbb').streams()),
+      'a forgotten body stays intact',
+    );
+    assert.deepEqual(uncompress(c), encodeRecords(batchOf('cccc').streams()));
+    assert.notDeepEqual(Buffer.from(b), expectA);
+  });
+});
