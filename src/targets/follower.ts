@@ -14,6 +14,7 @@ import type { LogsBody } from '../docker/logs-stream.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { CursorTracker } from '../positions/tracker.js';
 import { ResumeFilter } from '../positions/tracker.js';
+import { ReadPacer } from './read-pacer.js';
 import { checkResumeGap, countRepeat, LastLine } from './stream-checks.js';
 
 export type FollowerState = 'starting' | 'following' | 'stopped' | 'retrying' | 'unsupported' | 'ended';
@@ -328,13 +329,16 @@ export class Follower {
 
     // Each socket read goes to the decoder straight from the connection's read callback (logs-stream.ts),
     // with no stream or promise per read: a quiet container's read is a single line. While the sink is
-    // full the body is paused, so the socket fills and the engine is held back by flow control.
+    // full the body is paused, so the socket fills and the engine is held back by flow control; while
+    // the container is busy, reads are gathered (read-pacer.ts).
     let failed = false;
+    const pacer = new ReadPacer(body);
     await new Promise<void>(resolve => {
       let done = false;
       const finish = (): void => {
         if (done) return;
         done = true;
+        pacer.stop();
         resolve();
       };
       body.start({
@@ -352,11 +356,10 @@ export class Follower {
           readBytes = 0;
           if (full) {
             full = false;
-            body.pause();
-            void sink.drained().then(() => {
-              if (!done) body.resume();
-            });
+            pacer.hold();
+            void sink.drained().then(() => pacer.release());
           }
+          pacer.read(chunk.length);
         },
         done: err => {
           if (err !== undefined && !signal.aborted && !done) {
