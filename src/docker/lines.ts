@@ -9,8 +9,12 @@ export type { StreamName } from './frames.js';
 
 /** Receives what a {@link LogDecoder} finds in the stream, in stream order. */
 export interface DecodedLineSink {
-  /** One whole line: `\n` (and for TTY a trailing `\r`) removed, timestamp prefix removed. */
-  line(stream: StreamName, sec: number, nsec: number, text: string, truncated: boolean): void;
+  /**
+   * One whole line: `\n` (and for TTY a trailing `\r`) removed, timestamp prefix removed. `bytes` is its
+   * length as read (each invalid UTF-8 byte in it is 3 bytes as U+FFFD in `text`; measured again, and
+   * then given as sent, only for a line that could grow past the size limit).
+   */
+  line(stream: StreamName, sec: number, nsec: number, text: string, truncated: boolean, bytes: number): void;
   /** A line over `maxLineSize` that was dropped (`truncate` false); `bytes` is its full length. */
   dropped(stream: StreamName, sec: number, nsec: number, bytes: number): void;
   /** An error the engine reports in-band (e.g. `Error grabbing logs: …`). Never a log line. */
@@ -235,17 +239,19 @@ class LineAssembler implements FrameHandler, TtyHandler {
   ): void {
     if (bytes > this.#mayGrow) {
       const size = Buffer.byteLength(text);
+      bytes = size;
       if (size > this.#cap) {
         if (this.#drop) {
           this.#sink.dropped(stream, sec, nsec, size);
           return;
         }
         const encoded = Buffer.from(text);
-        text = encoded.toString('utf8', 0, utf8Cut(encoded, 0, this.#cap));
+        bytes = utf8Cut(encoded, 0, this.#cap);
+        text = encoded.toString('utf8', 0, bytes);
         truncated = true;
       }
     }
-    this.#sink.line(stream, sec, nsec, text, truncated);
+    this.#sink.line(stream, sec, nsec, text, truncated, bytes);
   }
 
   /** Adds a piece to a held line, keeping no more than #cap bytes: the rest is counted, not stored. */

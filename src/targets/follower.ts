@@ -289,7 +289,7 @@ export class Follower {
       maxLineSize: o.maxLineSize,
       truncate: o.truncate,
       sink: {
-        line: (streamName, sec, nsec, text, truncated) => {
+        line: (streamName, sec, nsec, text, truncated, bytes) => {
           if (checkGap) gap(sec, nsec);
           if (resume.skip(sec, nsec)) return;
           if ((streamName === 'stdout' ? lastOut : lastErr).repeats(sec, nsec, text)) {
@@ -304,7 +304,7 @@ export class Follower {
           }
           if (truncated) metrics.truncatedEntries.inc({ container: this.#name });
           readLines += 1;
-          readBytes += Buffer.byteLength(text);
+          readBytes += bytes;
           lastLineSec = sec;
           const entry: LogEntry = { stream: route, sec, nsec, line: text, ack: tracker, seq, pending: 0 };
           if (!sink.push(entry)) full = true;

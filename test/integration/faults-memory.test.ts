@@ -4,12 +4,14 @@
 // stay under its bound while the engine keeps the backlog; once Loki is back, every line arrives, once.
 //
 // The bound, above the RSS measured just before the outage (the Node baseline with 10 followers):
-//   held data  = per client max(4 × batchsize, 4 MiB) of line bytes × 2.5 (JS string + LogEntry + slots)
-//              + followers × one 64 KiB socket chunk decoded past "full" + one batch's encoding (≤ 3 MiB)
+//   held data  = per client max(4 × batchsize, 4 MiB) of line bytes × 1.5 (held encoded: per 100-byte line
+//                18 bytes of protobuf fields and a 16-byte settle slot, in arrays that grow by doubling)
+//              + followers × (one 64 KiB socket chunk decoded past "full" + a 4 KiB and a 64 KiB segment
+//                partly used) + the request and body buffers of one batch (≤ 2.6 × batchsize)
 //   outage     = held data + 32 MiB of young-generation garbage (two 16 MiB semi-spaces)
-//   catch-up   = held data + 160 MiB: reading the backlog at full speed, V8 lets dead entries pile up in
-//                old space between major collections (its limit grows with the allocation rate); the live
-//                data stays the same few MiB. `--max-old-space-size` caps this part (see the notes).
+//   catch-up   = held data + 160 MiB: reading the backlog at full speed, V8 grows its heap with the
+//                allocation rate and collects the old space late; the live data stays the same few MiB.
+//                `--max-old-space-size` caps this part (see README, "Memory bound").
 
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
@@ -38,10 +40,10 @@ const MiB = 1024 * 1024;
 /** Promtail's default batchsize, which the test config keeps. */
 const BATCH_SIZE = MiB;
 const CLIENT_LINE_BYTES = Math.max(4 * BATCH_SIZE, 4 * MiB);
-const ENTRY_FACTOR = 2.5;
-const FOLLOWER_CHUNK = 64 * 1024;
-const ENCODE_BYTES = 3 * BATCH_SIZE;
-const HELD = CLIENT_LINE_BYTES * ENTRY_FACTOR + CONTAINERS * FOLLOWER_CHUNK + ENCODE_BYTES;
+const ENCODED_FACTOR = 1.5;
+const PER_FOLLOWER = 64 * 1024 + 4 * 1024 + 64 * 1024;
+const ENCODE_BYTES = 2.6 * BATCH_SIZE;
+const HELD = CLIENT_LINE_BYTES * ENCODED_FACTOR + CONTAINERS * PER_FOLLOWER + ENCODE_BYTES;
 const YOUNG_GENERATION = 32 * MiB;
 const OLD_SPACE_GROWTH = 160 * MiB;
 

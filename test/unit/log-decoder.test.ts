@@ -279,6 +279,22 @@ describe('LogDecoder, max line size', () => {
     ]);
   });
 
+  it('gives each line its length in bytes: as read, or as sent when it was measured again', () => {
+    const invalid = Buffer.from([0x61, 0xff, 0xfe, 0x62]); // "a", two invalid bytes, "b": 8 bytes as sent
+    const sink = new RecordingSink();
+    const d = new LogDecoder({ tty: false, maxLineSize: 30, truncate: true, sink });
+    d.write(muxLine(1, stamp(S, 1), 'ascii'));
+    d.write(muxLine(1, stamp(S, 2), 'é€'));
+    d.write(muxLine(1, stamp(S, 3), invalid)); // within a third of the limit: not measured again
+    d.write(muxLine(1, stamp(S, 4), Buffer.concat(Array.from({ length: 16 }, () => invalid)))); // 64 read, cut
+    d.end(true);
+    const texts = sink.events.map(e => e[4] as string);
+    assert.deepEqual(texts.slice(0, 3), ['ascii', 'é€', 'a\ufffd\ufffdb']);
+    assert.ok(texts[3]!.startsWith('a\ufffd\ufffdba') && sink.events[3]![5] === true);
+    assert.deepEqual(sink.bytes, [5, 5, 4, Buffer.byteLength(texts[3]!)]);
+    assert.ok(sink.bytes[3]! <= 30 && sink.bytes[3]! > 20);
+  });
+
   it('cuts a line past the 16 MiB safety cap when no limit is set', () => {
     const line = Buffer.alloc(SAFETY_CAP + 16384 + 10, 0x71);
     const events = decode([muxLine(1, stamp(S, 1), line), muxLine(1, stamp(S, 2), 'after')]);
