@@ -3,9 +3,10 @@
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import fc from 'fast-check';
 import { silentLogger } from '../../src/core/logger.js';
 import { Metrics } from '../../src/metrics/metrics.js';
-import { type Instant, timestampParser } from '../../src/pipeline/gotime/parse.js';
+import { type Instant, parseRFC3339, timestampParser } from '../../src/pipeline/gotime/parse.js';
 import { loadLocation, type TimeLocation } from '../../src/pipeline/gotime/zone.js';
 import type { PipelineEntry, Stage, StageContext } from '../../src/pipeline/stage.js';
 import { createJsonStage } from '../../src/pipeline/stages/json.js';
@@ -623,5 +624,75 @@ describe('timestamp stage: the last-time cache holds 10,000 label sets, least re
     const e = entry({}, { s: 'A' });
     stage.process(e);
     assert.deepEqual([e.sec, e.nsec], at('2019-10-01T01:02:03Z', 400_000_001));
+  });
+});
+
+describe("Go's RFC3339 fast path", () => {
+  const pad = (n: number, width: number) => String(n).padStart(width, '0');
+  // Values near the form: every field in and just out of range, other separators, fractions of any
+  // length (or with a comma), and the zone forms Go's general parser also knows.
+  const value = fc
+    .record({
+      year: fc.integer({ min: 0, max: 9999 }),
+      month: fc.integer({ min: 0, max: 13 }),
+      day: fc.integer({ min: 0, max: 32 }),
+      hour: fc.integer({ min: 0, max: 25 }),
+      min: fc.integer({ min: 0, max: 60 }),
+      sec: fc.integer({ min: 0, max: 60 }),
+      t: fc.constantFrom('T', 'T', 'T', 't', ' '),
+      dash: fc.constantFrom('-', '-', '-', '/'),
+      frac: fc.oneof(fc.constant(''), fc.stringMatching(/^[.,][0-9]{1,12}$/), fc.constant('.')),
+      zone: fc.oneof(
+        fc.constantFrom('Z', 'z', '', 'UTC', '+00:00'),
+        fc
+          .tuple(fc.constantFrom('+', '-'), fc.integer({ min: 0, max: 25 }), fc.integer({ min: 0, max: 61 }))
+          .chain(([sign, h, m]) =>
+            fc.constantFrom(`${sign}${pad(h, 2)}:${pad(m, 2)}`, `${sign}${pad(h, 2)}${pad(m, 2)}`),
+          ),
+      ),
+    })
+    .map(
+      v =>
+        `${pad(v.year, 4)}${v.dash}${pad(v.month, 2)}-${pad(v.day, 2)}${v.t}${pad(v.hour, 2)}:${pad(v.min, 2)}:` +
+        `${pad(v.sec, 2)}${v.frac}${v.zone}`,
+    );
+
+  for (const format of ['RFC3339', 'RFC3339Nano']) {
+    it(`gives the general parser's instant wherever it accepts a value (${format})`, () => {
+      const general = timestampParser(format, undefined, undefined, false);
+      let accepted = 0;
+      fc.assert(
+        fc.property(value, v => {
+          const fast: Instant = { sec: 0, nsec: 0 };
+          if (!parseRFC3339(v, fast)) return;
+          accepted++;
+          const slow: Instant = { sec: 0, nsec: 0 };
+          assert.ok(general(v, slow), `${v}: the general parser refuses it`);
+          assert.deepEqual(fast, slow, v);
+        }),
+        { numRuns: 5000 },
+      );
+      assert.ok(accepted > 150, `only ${accepted} values took the fast path`);
+    });
+  }
+
+  it('takes the common forms and leaves the rest to the general parser', () => {
+    const out: Instant = { sec: 0, nsec: 0 };
+    assert.ok(parseRFC3339('2026-11-21T17:55:01.123456789Z', out));
+    assert.deepEqual([out.sec, out.nsec], at('2026-11-21T17:55:01Z', 123_456_789));
+    assert.ok(parseRFC3339('2026-11-21T17:55:01.1234567891234+02:30', out));
+    assert.deepEqual([out.sec, out.nsec], at('2026-11-21T15:25:01Z', 123_456_789));
+    for (const v of [
+      '2026-11-21T17:55:01,5Z',
+      '2026-11-21t17:55:01Z',
+      '2026-11-21T17:55:01+0200',
+      '2026-02-29T00:00:00Z',
+    ]) {
+      assert.equal(parseRFC3339(v, out), false, v);
+    }
+    // What the fast path leaves, the general parser still reads (a comma fraction, as in Go).
+    const parse = timestampParser('RFC3339Nano', undefined);
+    assert.ok(parse('2026-11-21T17:55:01,5Z', out));
+    assert.deepEqual([out.sec, out.nsec], at('2026-11-21T17:55:01Z', 500_000_000));
   });
 });

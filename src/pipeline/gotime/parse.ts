@@ -3,7 +3,7 @@
 //! configured location; without a year, the current year with Promtail's new-year correction).
 //! Results are whole seconds plus nanoseconds: integer arithmetic, never a float for nanoseconds.
 
-import { civilSeconds } from './civil.js';
+import { civilSeconds, daysIn } from './civil.js';
 import { compileLayout } from './layout.js';
 import { readWall, type Wall } from './read.js';
 import { type TimeLocation, UTC, wallToUnix } from './zone.js';
@@ -156,13 +156,99 @@ function applyCurrentYear(wall: Wall, now: Date): void {
   else wall.year += nowYear;
 }
 
-function layoutParser(layout: string, location: TimeLocation | undefined, now: () => Date): TimestampParser {
+/** The digits `value[from, to)` as a number within `[min, max]`; -1 when not all digits or out of range. */
+function uintIn(value: string, from: number, to: number, min: number, max: number): number {
+  let x = 0;
+  for (let i = from; i < to; i++) {
+    const c = value.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) return -1;
+    x = x * 10 + c;
+  }
+  return x < min || x > max ? -1 : x;
+}
+
+/**
+ * Go's parseRFC3339, the fast path time.Parse takes for the RFC3339 and RFC3339Nano layouts before its
+ * general parser: `2006-01-02T15:04:05[.fraction](Z|±hh:mm)` exactly. False when the value is not of
+ * that form; the general parser then decides, as in Go. Where this accepts, the general parser gives
+ * the same instant (test/unit/gotime.test.ts checks it on random values).
+ */
+export function parseRFC3339(value: string, out: Instant): boolean {
+  const n = value.length;
+  if (n < 20) return false;
+  const year = uintIn(value, 0, 4, 0, 9999);
+  const month = uintIn(value, 5, 7, 1, 12);
+  if (year < 0 || month < 0) return false;
+  const day = uintIn(value, 8, 10, 1, daysIn(month, year));
+  const hour = uintIn(value, 11, 13, 0, 23);
+  const min = uintIn(value, 14, 16, 0, 59);
+  const sec = uintIn(value, 17, 19, 0, 59);
+  if (day < 0 || hour < 0 || min < 0 || sec < 0) return false;
+  if (
+    value.charCodeAt(4) !== DASH ||
+    value.charCodeAt(7) !== DASH ||
+    value.charCodeAt(10) !== UPPER_T ||
+    value.charCodeAt(13) !== COLON ||
+    value.charCodeAt(16) !== COLON
+  ) {
+    return false;
+  }
+  let i = 19;
+  let nsec = 0;
+  if (value.charCodeAt(i) === DOT && isDigitAt(value, i + 1)) {
+    // Go's parseNanoseconds: the first nine digits count, the rest are read and ignored.
+    let j = i + 1;
+    let scale = 100_000_000;
+    for (; j < n && isDigitAt(value, j); j++) {
+      nsec += (value.charCodeAt(j) - 48) * scale;
+      scale = scale >= 10 ? scale / 10 : 0;
+    }
+    i = j;
+  }
+  let offset = 0;
+  if (!(n - i === 1 && value.charCodeAt(i) === UPPER_Z)) {
+    if (n - i !== 6) return false;
+    const hh = uintIn(value, i + 1, i + 3, 0, 23);
+    const mm = uintIn(value, i + 4, i + 6, 0, 59);
+    const sign = value.charCodeAt(i);
+    if (hh < 0 || mm < 0 || (sign !== MINUS && sign !== PLUS) || value.charCodeAt(i + 3) !== COLON)
+      return false;
+    offset = (hh * 60 + mm) * 60 * (sign === MINUS ? -1 : 1);
+  }
+  out.sec = civilSeconds(year, month, day, hour, min, sec) - offset;
+  out.nsec = nsec;
+  return true;
+}
+
+const DASH = 0x2d;
+const COLON = 0x3a;
+const DOT = 0x2e;
+const PLUS = 0x2b;
+const MINUS = 0x2d;
+const UPPER_T = 0x54;
+const UPPER_Z = 0x5a;
+
+function isDigitAt(value: string, i: number): boolean {
+  const c = value.charCodeAt(i);
+  return c >= 48 && c <= 57;
+}
+
+const RFC3339_LAYOUTS = new Set([NAMED_LAYOUTS.get('RFC3339'), NAMED_LAYOUTS.get('RFC3339Nano')]);
+
+function layoutParser(
+  layout: string,
+  location: TimeLocation | undefined,
+  now: () => Date,
+  fast: boolean,
+): TimestampParser {
   const compiled = compileLayout(layout);
   const loc = location ?? UTC;
   // Go's time.Parse resolves abbreviations against Local: UTC, as Promtail runs in its container.
   const local = location ?? UTC;
   const withoutYear = !layout.includes('06');
+  const rfc3339 = fast && RFC3339_LAYOUTS.has(layout);
   return (value, out) => {
+    if (rfc3339 && parseRFC3339(value, out)) return true;
     const wall = readWall(compiled, value);
     if (typeof wall === 'string') return false;
     if (withoutYear) applyCurrentYear(wall, now());
@@ -195,6 +281,8 @@ export function timestampParser(
   format: string,
   location: TimeLocation | undefined,
   now: () => Date = () => new Date(),
+  /** Take Go's RFC3339 fast path (tests turn it off to compare it with the general parser). */
+  fastRFC3339 = true,
 ): TimestampParser {
   switch (format) {
     case 'Unix':
@@ -207,6 +295,6 @@ export function timestampParser(
       return unixParser(1);
   }
   const named = NAMED_LAYOUTS.get(format);
-  if (named !== undefined) return layoutParser(named, undefined, now);
-  return layoutParser(EXTRA_NAMED_LAYOUTS.get(format) ?? format, location, now);
+  if (named !== undefined) return layoutParser(named, undefined, now, fastRFC3339);
+  return layoutParser(EXTRA_NAMED_LAYOUTS.get(format) ?? format, location, now, fastRFC3339);
 }
