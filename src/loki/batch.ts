@@ -14,9 +14,15 @@ import { type EncodedStream, EntryRecords } from './encode.js';
 interface BatchStream extends EncodedStream {
   readonly labels: string;
   readonly records: EntryRecords;
-  /** Per entry: the AckHandle to settle `seqs[i]` with, or (when `seqs[i]` is -1) the shared entry. */
+  /**
+   * Who settles the entries, in runs: run i settles seqs `firsts[i]` … `firsts[i] + counts[i] - 1` with
+   * the AckHandle `owners[i]`, or (when `firsts[i]` is -1) is one entry shared by several clients. A
+   * container's lines follow one another with consecutive seqs, so a busy stream's batch is one run:
+   * nothing per line stays on the heap while the batch waits.
+   */
   readonly owners: Array<AckHandle | LogEntry>;
-  readonly seqs: number[];
+  readonly firsts: number[];
+  readonly counts: number[];
 }
 
 /**
@@ -78,16 +84,27 @@ export class Batch {
   add(labels: string, entry: LogEntry): number {
     let stream = this.#streams.get(labels);
     if (stream === undefined) {
-      stream = { labels, records: new EntryRecords(), owners: [], seqs: [] };
+      stream = { labels, records: new EntryRecords(), owners: [], firsts: [], counts: [] };
       this.#streams.set(labels, stream);
     }
     const size = stream.records.append(entry.sec, entry.nsec, entry.line, entry.metadata);
-    if (entry.pending === 1) {
-      stream.owners.push(entry.ack);
-      stream.seqs.push(entry.seq);
+    const { owners, firsts, counts } = stream;
+    const last = owners.length - 1;
+    if (entry.pending !== 1) {
+      owners.push(entry);
+      firsts.push(-1);
+      counts.push(1);
+    } else if (
+      last >= 0 &&
+      owners[last] === entry.ack &&
+      firsts[last]! >= 0 &&
+      firsts[last]! + counts[last]! === entry.seq
+    ) {
+      counts[last]! += 1;
     } else {
-      stream.owners.push(entry);
-      stream.seqs.push(-1);
+      owners.push(entry.ack);
+      firsts.push(entry.seq);
+      counts.push(1);
     }
     this.#bytes += size;
     this.#count += 1;
@@ -109,14 +126,25 @@ export class Batch {
    */
   settle(onError: (err: unknown) => void): void {
     for (const stream of this.#streams.values()) {
-      const { owners, seqs } = stream;
-      for (let i = 0; i < seqs.length; i++) {
-        try {
-          const seq = seqs[i]!;
-          if (seq < 0) settleEntry(owners[i] as LogEntry);
-          else (owners[i] as AckHandle).settle(seq);
-        } catch (err) {
-          onError(err);
+      const { owners, firsts, counts } = stream;
+      for (let i = 0; i < owners.length; i++) {
+        const first = firsts[i]!;
+        if (first < 0) {
+          try {
+            settleEntry(owners[i] as LogEntry);
+          } catch (err) {
+            onError(err);
+          }
+          continue;
+        }
+        const ack = owners[i] as AckHandle;
+        const end = first + counts[i]!;
+        for (let seq = first; seq < end; seq++) {
+          try {
+            ack.settle(seq);
+          } catch (err) {
+            onError(err);
+          }
         }
       }
     }
@@ -145,17 +173,17 @@ export class Batch {
     const half = Math.floor(this.#count / 2);
     let index = 0;
     for (const stream of this.#streams.values()) {
-      const n = stream.seqs.length;
+      const n = stream.records.count;
       if (index + n <= half) {
         first.#adopt(stream);
       } else if (index >= half) {
         second.#adopt(stream);
       } else {
         const k = half - index;
-        const { labels, records, owners, seqs } = stream;
-        const rest = records.splitAt(k);
-        second.#adopt({ labels, records: rest, owners: owners.slice(k), seqs: seqs.slice(k) });
-        first.#adopt({ labels, records, owners: owners.slice(0, k), seqs: seqs.slice(0, k) });
+        const rest = stream.records.splitAt(k);
+        const [head, tail] = splitRuns(stream, k);
+        second.#adopt({ labels: stream.labels, records: rest, ...tail });
+        first.#adopt({ labels: stream.labels, records: stream.records, ...head });
       }
       index += n;
     }
@@ -168,7 +196,35 @@ export class Batch {
 
   #adopt(stream: BatchStream): void {
     this.#streams.set(stream.labels, stream);
-    this.#count += stream.seqs.length;
+    this.#count += stream.records.count;
     this.#bytes += stream.records.accountedBytes();
   }
+}
+
+type Runs = Pick<BatchStream, 'owners' | 'firsts' | 'counts'>;
+
+/** The settle runs of a stream's first `k` entries, and of the rest. */
+function splitRuns(stream: Runs, k: number): [Runs, Runs] {
+  const head: Runs = { owners: [], firsts: [], counts: [] };
+  const tail: Runs = { owners: [], firsts: [], counts: [] };
+  let index = 0;
+  for (let i = 0; i < stream.owners.length; i++) {
+    const owner = stream.owners[i]!;
+    const first = stream.firsts[i]!;
+    const count = stream.counts[i]!;
+    const inHead = Math.max(0, Math.min(count, k - index));
+    if (inHead > 0) {
+      head.owners.push(owner);
+      head.firsts.push(first);
+      head.counts.push(inHead);
+    }
+    if (inHead < count) {
+      // A shared entry (first -1) is a run of one, so only a run of seqs is ever cut.
+      tail.owners.push(owner);
+      tail.firsts.push(first < 0 ? first : first + inHead);
+      tail.counts.push(count - inHead);
+    }
+    index += count;
+  }
+  return [head, tail];
 }

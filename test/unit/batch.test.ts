@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { uncompress } from 'snappyjs';
 import type { AckHandle, LogEntry } from '../../src/core/types.js';
-import { lokiStream } from '../../src/core/types.js';
+import { lokiStream, settleEntry } from '../../src/core/types.js';
 import { Batch, entrySize, entrySizeBound } from '../../src/loki/batch.js';
 import {
   BodyEncoder,
@@ -135,6 +135,50 @@ describe('Batch', () => {
       [0, 1, 2, 3, 4, 5].map(i => `{job="a"} n${i}`),
     );
     assert.ok(singles.every(b => b.bytes === 2));
+  });
+
+  test('settle runs: interleaved handles, seq gaps and shared entries settle each seq once, in order', () => {
+    const a = new RecordingAck();
+    const b = new RecordingAck();
+    // One stream (the pipeline can route several containers to one label set); a's seq 3 was dropped.
+    const plan: Array<[RecordingAck, number, number]> = [
+      [a, 0, 1],
+      [a, 1, 1],
+      [a, 2, 1],
+      [b, 0, 1],
+      [b, 1, 2], // shared by two clients
+      [a, 4, 1],
+      [a, 5, 1],
+      [b, 2, 1],
+    ];
+    const make = () =>
+      plan.map(([ack, seq, pending]) => entry(ack, seq, `${ack === a ? 'a' : 'b'}${seq}`, { pending }));
+    const whole = new Batch('');
+    for (const e of make()) whole.add(STREAMS[0]!.key, e);
+    whole.settle(err => assert.fail(String(err)));
+    assert.deepEqual(a.settled, [0, 1, 2, 4, 5]);
+    assert.deepEqual(b.settled, [0, 2], "b's shared entry waits for its second client");
+    // Halving batches of 2…8 of these entries cuts at every place: inside runs and between them.
+    for (let n = 2; n <= plan.length; n++) {
+      a.settled.length = 0;
+      b.settled.length = 0;
+      const batch = new Batch('');
+      const entries = make().slice(0, n);
+      for (const e of entries) batch.add(STREAMS[0]!.key, e);
+      const halves = batch.split();
+      assert.equal(halves[0].count, Math.floor(n / 2));
+      for (const half of halves) half.settle(err => assert.fail(String(err)));
+      // The other client's outcome for the shared entry.
+      for (const [i, e] of entries.entries()) if (plan[i]![2] === 2) settleEntry(e);
+      const want = (ack: RecordingAck) =>
+        plan
+          .slice(0, n)
+          .filter(p => p[0] === ack)
+          .map(p => p[1]);
+      assert.deepEqual(a.settled, want(a), `${n} entries`);
+      // b's shared entry settles when its other client answers, after b's later seq: any order is fine.
+      assert.deepEqual([...b.settled].sort(), want(b), `${n} entries`);
+    }
   });
 
   test('a stream over several segments, with a record larger than a segment, splits anywhere', () => {
