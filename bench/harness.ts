@@ -280,6 +280,21 @@ export async function buildDocktail(dir: string): Promise<string> {
   return join(dir, 'bin', 'docktail.js');
 }
 
+/**
+ * The node flags the installed command's `#!/usr/bin/env -S node …` line gives it, so that the process
+ * measured runs as the installed command does; none for a `main.js` (a `--dist` build without `bin/`).
+ */
+export function commandFlags(main: string): string[] {
+  const first = readFileSync(main, 'utf8').split('\n', 1)[0]!;
+  const m = /^#!\/usr\/bin\/env -S node((?: \S+)*)\s*$/.exec(first);
+  return m === null
+    ? []
+    : m[1]!
+        .trim()
+        .split(/\s+/)
+        .filter(f => f !== '');
+}
+
 export interface DocktailOptions {
   main: string;
   /** The node binary. @default this process's */
@@ -300,7 +315,7 @@ export class Docktail {
   readonly exited: Promise<number | null>;
 
   constructor(o: DocktailOptions) {
-    const args: string[] = [];
+    const args: string[] = [...commandFlags(o.main)];
     if (o.profileDir !== undefined) args.push('--cpu-prof', `--cpu-prof-dir=${o.profileDir}`);
     if (o.heapSignal) args.push('--heapsnapshot-signal=SIGUSR2');
     args.push(...(o.nodeFlags ?? []));
