@@ -281,18 +281,13 @@ export async function buildDocktail(dir: string): Promise<string> {
 }
 
 /**
- * The node flags the installed command's `#!/usr/bin/env -S node …` line gives it, so that the process
- * measured runs as the installed command does; none for a `main.js` (a `--dist` build without `bin/`).
+ * The node options the image runs docktail with (the Dockerfile's `NODE_OPTIONS`), so that the process
+ * measured runs as it does in production.
  */
-export function commandFlags(main: string): string[] {
-  const first = readFileSync(main, 'utf8').split('\n', 1)[0]!;
-  const m = /^#!\/usr\/bin\/env -S node((?: \S+)*)\s*$/.exec(first);
-  return m === null
-    ? []
-    : m[1]!
-        .trim()
-        .split(/\s+/)
-        .filter(f => f !== '');
+export function imageNodeOptions(): string[] {
+  const dockerfile = readFileSync(join(REPO, 'Dockerfile'), 'utf8');
+  const m = /^\s*NODE_OPTIONS=(\S+)/m.exec(dockerfile) ?? /^\s*NODE_OPTIONS="([^"]*)"/m.exec(dockerfile);
+  return m === null ? [] : m[1]!.split(/\s+/).filter(f => f !== '');
 }
 
 export interface DocktailOptions {
@@ -315,7 +310,7 @@ export class Docktail {
   readonly exited: Promise<number | null>;
 
   constructor(o: DocktailOptions) {
-    const args: string[] = [...commandFlags(o.main)];
+    const args: string[] = [...imageNodeOptions()];
     if (o.profileDir !== undefined) args.push('--cpu-prof', `--cpu-prof-dir=${o.profileDir}`);
     if (o.heapSignal) args.push('--heapsnapshot-signal=SIGUSR2');
     args.push(...(o.nodeFlags ?? []));

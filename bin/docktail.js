@@ -1,9 +1,6 @@
-#!/usr/bin/env -S node --max-semi-space-size=2
-// The installed command (also the image's entrypoint). `--max-semi-space-size=2`: nothing per log line
-// outlives a scavenge (batches hold encoded bytes), so a young generation of 2 MB semi-spaces is
-// enough; V8 would otherwise grow it to 16 MB ones while reading a backlog. Measured on the bench's
-// 1M-line backlog: peak RSS 86.4 MB → 73.7–75.7 MB, CPU per line within the noise (README,
-// Performance). The bench starts this file with the flags of this line.
+#!/usr/bin/env node
+// The installed command (also the image's entrypoint, which runs it with
+// NODE_OPTIONS=--max-semi-space-size=2: see the Dockerfile).
 //
 // Regexes in configs are user input: let V8 fall back to its linear-time engine when a pattern
 // backtracks excessively (must be set before any regex is compiled).
