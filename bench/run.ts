@@ -15,7 +15,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { buildDocktail, Engine, LoopProbe, REPO, Receiver } from './harness.js';
+import { buildDocktail, Engine, imageNodeOptions, LoopProbe, REPO, Receiver } from './harness.js';
 import {
   type BacklogResult,
   type BenchContext,
@@ -47,6 +47,8 @@ export interface BenchResults {
   inotifyMaxUserInstances: number;
   /** Extra node flags docktail ran with (none in a normal run). */
   nodeFlags?: string[];
+  /** The image's NODE_OPTIONS (from the Dockerfile), which docktail runs with in every phase. */
+  imageNodeOptions?: string[];
   backlog?: BacklogResult;
   pipeline?: BacklogResult | { skipped: string };
   fleet?: FleetResult;
@@ -128,6 +130,7 @@ try {
   }
   const nodeFlags = values['node-flags']?.split(' ').filter(f => f !== '');
   results.nodeFlags = nodeFlags ?? [];
+  results.imageNodeOptions = imageNodeOptions();
   const node = values.node ?? process.execPath;
   const ctx: BenchContext = { engine, receiver, probe, main, node, dir: work, profileDir, nodeFlags, log };
 
