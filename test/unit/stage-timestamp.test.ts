@@ -6,6 +6,7 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { silentLogger } from '../../src/core/logger.js';
 import { Metrics } from '../../src/metrics/metrics.js';
+import { nanoseconds } from '../../src/pipeline/gotime/fields.js';
 import { type Instant, parseRFC3339, timestampParser } from '../../src/pipeline/gotime/parse.js';
 import { loadLocation, type TimeLocation } from '../../src/pipeline/gotime/zone.js';
 import type { PipelineEntry, Stage, StageContext } from '../../src/pipeline/stage.js';
@@ -694,5 +695,22 @@ describe("Go's RFC3339 fast path", () => {
     const parse = timestampParser('RFC3339Nano', undefined);
     assert.ok(parse('2026-11-21T17:55:01,5Z', out));
     assert.deepEqual([out.sec, out.nsec], at('2026-11-21T17:55:01Z', 500_000_000));
+  });
+});
+
+describe("nanoseconds (Go's parseNanoseconds)", () => {
+  it('reads up to nine digits after the separator, and Go atoi rules for anything else', () => {
+    const cases: Array<[string, number, number | undefined]> = [
+      ['.5', 2, 500_000_000],
+      [',7', 2, 700_000_000],
+      ['.123456789123', 13, 123_456_789],
+      ['.000000001', 10, 1],
+      ['.12', 5, 1_200_000], // past the end: the digits there are, scaled for n - 1 of them (as Go's)
+      ['.+12', 4, 12_000_000], // Go's atoi takes a sign (a fixed-width layout fraction can meet one)
+      ['.-1', 3, undefined],
+      ['.1x', 3, undefined],
+      ['x1', 2, undefined],
+    ];
+    for (const [value, n, want] of cases) assert.equal(nanoseconds(value, 0, n), want, `${value} ${n}`);
   });
 });

@@ -104,13 +104,26 @@ function signedOffsetLength(value: string, i: number): number {
   return j - i;
 }
 
-/** Go's parseNanoseconds: `value[i]` is `.` or `,`, then `n - 1` digits. */
+/**
+ * Go's parseNanoseconds: `value[i]` is `.` or `,`, then `n - 1` digits, of which the first nine count.
+ * Digits are read in place; anything else (a layout's fixed-width fraction can meet a sign) goes
+ * through Go's atoi, as in Go.
+ */
 export function nanoseconds(value: string, i: number, n: number): number | undefined {
   const sep = value[i];
   if (sep !== '.' && sep !== ',') return undefined;
   const digits = Math.min(n, 10);
-  const ns = atoi(value.slice(i + 1, i + digits));
-  if (ns === undefined || ns < 0) return undefined;
+  let ns = 0;
+  for (let j = i + 1; j < i + digits; j++) {
+    const d = value.charCodeAt(j) - 0x30; // NaN past the end
+    if (!(d >= 0 && d <= 9)) {
+      const signed = atoi(value.slice(i + 1, i + digits));
+      if (signed === undefined || signed < 0) return undefined;
+      ns = signed;
+      break;
+    }
+    ns = ns * 10 + d;
+  }
   return ns * 10 ** (10 - digits);
 }
 

@@ -4,6 +4,7 @@
 //! Results are whole seconds plus nanoseconds: integer arithmetic, never a float for nanoseconds.
 
 import { civilSeconds, daysIn } from './civil.js';
+import { isDigit, nanoseconds } from './fields.js';
 import { compileLayout } from './layout.js';
 import { readWall, type Wall } from './read.js';
 import { type TimeLocation, UTC, wallToUnix } from './zone.js';
@@ -184,53 +185,29 @@ export function parseRFC3339(value: string, out: Instant): boolean {
   const min = uintIn(value, 14, 16, 0, 59);
   const sec = uintIn(value, 17, 19, 0, 59);
   if (day < 0 || hour < 0 || min < 0 || sec < 0) return false;
-  if (
-    value.charCodeAt(4) !== DASH ||
-    value.charCodeAt(7) !== DASH ||
-    value.charCodeAt(10) !== UPPER_T ||
-    value.charCodeAt(13) !== COLON ||
-    value.charCodeAt(16) !== COLON
-  ) {
+  if (value[4] !== '-' || value[7] !== '-' || value[10] !== 'T' || value[13] !== ':' || value[16] !== ':') {
     return false;
   }
   let i = 19;
   let nsec = 0;
-  if (value.charCodeAt(i) === DOT && isDigitAt(value, i + 1)) {
-    // Go's parseNanoseconds: the first nine digits count, the rest are read and ignored.
-    let j = i + 1;
-    let scale = 100_000_000;
-    for (; j < n && isDigitAt(value, j); j++) {
-      nsec += (value.charCodeAt(j) - 48) * scale;
-      scale = scale >= 10 ? scale / 10 : 0;
-    }
+  if (value[i] === '.' && isDigit(value, i + 1)) {
+    let j = i + 2;
+    while (j < n && isDigit(value, j)) j++;
+    nsec = nanoseconds(value, i, j - i)!;
     i = j;
   }
   let offset = 0;
-  if (!(n - i === 1 && value.charCodeAt(i) === UPPER_Z)) {
+  if (!(n - i === 1 && value[i] === 'Z')) {
     if (n - i !== 6) return false;
     const hh = uintIn(value, i + 1, i + 3, 0, 23);
     const mm = uintIn(value, i + 4, i + 6, 0, 59);
-    const sign = value.charCodeAt(i);
-    if (hh < 0 || mm < 0 || (sign !== MINUS && sign !== PLUS) || value.charCodeAt(i + 3) !== COLON)
-      return false;
-    offset = (hh * 60 + mm) * 60 * (sign === MINUS ? -1 : 1);
+    const sign = value[i];
+    if (hh < 0 || mm < 0 || (sign !== '-' && sign !== '+') || value[i + 3] !== ':') return false;
+    offset = (hh * 60 + mm) * 60 * (sign === '-' ? -1 : 1);
   }
   out.sec = civilSeconds(year, month, day, hour, min, sec) - offset;
   out.nsec = nsec;
   return true;
-}
-
-const DASH = 0x2d;
-const COLON = 0x3a;
-const DOT = 0x2e;
-const PLUS = 0x2b;
-const MINUS = 0x2d;
-const UPPER_T = 0x54;
-const UPPER_Z = 0x5a;
-
-function isDigitAt(value: string, i: number): boolean {
-  const c = value.charCodeAt(i);
-  return c >= 48 && c <= 57;
 }
 
 const RFC3339_LAYOUTS = new Set([NAMED_LAYOUTS.get('RFC3339'), NAMED_LAYOUTS.get('RFC3339Nano')]);
