@@ -2,9 +2,9 @@
 //! (line bytes plus structured metadata bytes) and its creation time for the batch-wait check.
 //!
 //! An entry is encoded when it is added (encode.ts `EntryRecords`): the batch keeps its bytes and who
-//! settles it, not the entry. With one client that is the entry's AckHandle and seq, so the entry object
-//! and its line string die young; with several clients it is the entry itself, whose `pending` count
-//! the last client's outcome brings to zero.
+//! settles it, not the entry. With one client that is the entry's AckHandle and seq, kept in runs of
+//! consecutive seqs, so the entry object and its line string die young; with several clients it is the
+//! entry itself, whose `pending` count the last client's outcome brings to zero.
 
 import type { AckHandle, LogEntry } from '../core/types.js';
 import { settleEntry } from '../core/types.js';

@@ -2,10 +2,10 @@
 //! The only importer of snappyjs in src/ (its compressor, which writes into a buffer it is given).
 //!
 //! Entries are encoded when they join a batch, into `EntryRecords`: the `StreamAdapter.entries` fields of
-//! one stream, back to back in one growing buffer. A batch then holds bytes, not a string and an object
-//! per line that the garbage collector would copy at every scavenge while the batch waits (see
+//! one stream, back to back in pooled segments. A batch then holds bytes, not a string and an object per
+//! line that the garbage collector would copy at every scavenge while the batch waits (see
 //! ARCHITECTURE.md, "Batches hold bytes"). Sending a batch writes each stream's header in front of its
-//! records into one buffer of the exact size, and compresses it.
+//! records into a reused request buffer, and compresses that into a reused body buffer.
 //!
 //! The output is byte-identical to protobufjs reflection encoding a message built from push.proto
 //! (test/unit/encode.test.ts checks it): fields in number order, proto3 zero values omitted, the
@@ -410,8 +410,11 @@ const MAX_RETAINED_BYTES = 8 * 1024 * 1024;
 /** The request being built: reused, because a request is compressed as soon as it is built. */
 let scratch: Buffer = Buffer.allocUnsafeSlow(0);
 
-/** Writes the `PushRequest` of encoded streams into `out` (or a buffer of its own); returns a view of it. */
-function writeRequest(streams: readonly EncodedStream[], out?: Buffer): Buffer {
+/**
+ * Writes the `PushRequest` of encoded streams, into the shared scratch buffer when `reuse` (growing it,
+ * up to MAX_RETAINED_BYTES) or into a buffer of its own; returns a view of exactly the request.
+ */
+function writeRequest(streams: readonly EncodedStream[], reuse: boolean): Buffer {
   let total = 0;
   const labelBytes: number[] = [];
   const streamLens: number[] = [];
@@ -422,7 +425,8 @@ function writeRequest(streams: readonly EncodedStream[], out?: Buffer): Buffer {
     streamLens.push(len);
     total += 1 + varintSize(len) + len;
   }
-  const buf = out !== undefined && out.length >= total ? out : Buffer.allocUnsafeSlow(total);
+  const buf = reuse && scratch.length >= total ? scratch : Buffer.allocUnsafeSlow(total);
+  if (reuse && total <= MAX_RETAINED_BYTES) scratch = buf;
   let p = 0;
   for (let s = 0; s < streams.length; s++) {
     const stream = streams[s]!;
@@ -441,7 +445,7 @@ function writeRequest(streams: readonly EncodedStream[], out?: Buffer): Buffer {
 
 /** The uncompressed protobuf `PushRequest` of streams whose entries are encoded already, in its own buffer. */
 export function encodeRecords(streams: readonly EncodedStream[]): Buffer {
-  return writeRequest(streams);
+  return writeRequest(streams, false);
 }
 
 /**
@@ -454,10 +458,7 @@ export class BodyEncoder {
 
   /** The body for `streams`: a view of this encoder's buffer, valid until the next `encode`. */
   encode(streams: readonly EncodedStream[]): Buffer {
-    const request = writeRequest(streams, scratch);
-    if (request.buffer !== scratch.buffer && request.length <= MAX_RETAINED_BYTES) {
-      scratch = Buffer.from(request.buffer, request.byteOffset, request.buffer.byteLength);
-    }
+    const request = writeRequest(streams, true);
     const compressor = new SnappyCompressor(request);
     const max = compressor.maxCompressedLength();
     let out = this.#out;
@@ -478,7 +479,8 @@ export function compressRecords(streams: readonly EncodedStream[]): Buffer {
   return new BodyEncoder().encode(streams);
 }
 
-function encodeStreams(streams: readonly PushStream[]): EncodedStream[] {
+/** Encodes the entries of `streams` as a batch does when they join it. */
+export function encodeStreams(streams: readonly PushStream[]): EncodedStream[] {
   return streams.map(stream => {
     const records = new EntryRecords();
     for (const e of stream.entries) records.append(e.sec, e.nsec, e.line, e.metadata);
