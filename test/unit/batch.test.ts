@@ -31,6 +31,18 @@ function lines(batch: Batch): string[] {
   return decodePushBody(compressRecords(batch.streams())).map(e => `${e.labelsString} ${e.line}`);
 }
 
+/** Splits `batch` in halves, and those again, until each holds at most `size` entries; in order. */
+function halveDownTo(batch: Batch, size: number): Batch[] {
+  const parts: Batch[] = [];
+  const queue = [batch];
+  while (queue.length > 0) {
+    const b = queue.shift()!;
+    if (b.count <= size) parts.push(b);
+    else queue.unshift(...b.split());
+  }
+  return parts;
+}
+
 describe('Batch', () => {
   test('add returns the size Promtail counts, and bytes add up', () => {
     const ack = new RecordingAck();
@@ -123,13 +135,7 @@ describe('Batch', () => {
     const ack = new RecordingAck();
     const batch = new Batch('');
     for (let seq = 0; seq < 6; seq++) batch.add(STREAMS[0]!.key, entry(ack, seq, `n${seq}`));
-    const singles: Batch[] = [];
-    const queue = [batch];
-    while (queue.length > 0) {
-      const b = queue.shift()!;
-      if (b.count === 1) singles.push(b);
-      else queue.unshift(...b.split());
-    }
+    const singles = halveDownTo(batch, 1);
     assert.deepEqual(
       singles.flatMap(b => lines(b)),
       [0, 1, 2, 3, 4, 5].map(i => `{job="a"} n${i}`),
@@ -196,13 +202,7 @@ describe('Batch', () => {
     assert.equal(batch.bytes, bytes);
     assert.deepEqual(lines(batch), sent);
     // Halve down to batches of ≤ 200 entries: every cut lands somewhere else in the segments.
-    const parts: Batch[] = [];
-    const queue = [batch];
-    while (queue.length > 0) {
-      const b = queue.shift()!;
-      if (b.count <= 200) parts.push(b);
-      else queue.unshift(...b.split());
-    }
+    const parts = halveDownTo(batch, 200);
     assert.deepEqual(
       parts.flatMap(b => lines(b)),
       sent,
