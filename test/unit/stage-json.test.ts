@@ -399,3 +399,22 @@ describe('json stage: config issues (TestJSONConfig_validate)', () => {
     }
   });
 });
+
+describe('json stage: JMESPath reads Go maps', () => {
+  it("the interpreter finds no field on Object.prototype (Go's map has no such key)", () => {
+    const stage = build(createJsonStage, {
+      expressions: {
+        c: '[constructor][0]',
+        p: '[__proto__][0]',
+        t: 'a.toString || `"none"`',
+        own: '[__proto__][0].x',
+      },
+    });
+    const e = entry('{"a":{},"b":1}');
+    stage.process(e);
+    assert.deepStrictEqual(e.extracted, { c: null, p: null, t: 'none', own: null });
+    const f = entry('{"__proto__":{"x":5},"constructor":"yes"}');
+    stage.process(f);
+    assert.deepStrictEqual(f.extracted, { c: 'yes', p: '{"x":5}', t: 'none', own: 5 });
+  });
+});

@@ -138,6 +138,16 @@ function followPath(data: unknown, path: readonly string[]): unknown {
   return cur;
 }
 
+/**
+ * JSON.parse reviver giving objects no prototype: the JMESPath interpreter reads a field as
+ * `value[name]`, which would find `constructor`, `toString` or `__proto__` on Object.prototype where
+ * Go's map has no such key (null).
+ */
+function withoutPrototype(_key: string, value: unknown): unknown {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return value;
+  return Object.assign(Object.create(null) as object, value);
+}
+
 /** What Promtail stores: numbers, strings, booleans and null as they are; objects and arrays as JSON. */
 function extractedValue(v: unknown): unknown {
   return v !== null && typeof v === 'object' ? goJsonMarshal(v) : v;
@@ -198,7 +208,7 @@ class JsonStage implements Stage {
     if (input === undefined) return 'keep';
     let data: unknown;
     try {
-      data = JSON.parse(input);
+      data = JSON.parse(input, withoutPrototype);
     } catch {
       return this.#dropMalformed ? 'drop' : 'keep';
     }
