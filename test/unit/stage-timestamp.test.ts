@@ -626,6 +626,40 @@ describe('timestamp stage: the last-time cache holds 10,000 label sets, least re
     stage.process(e);
     assert.deepEqual([e.sec, e.nsec], at('2019-10-01T01:02:03Z', 400_000_001));
   });
+  it('entries switching among label sets, in any label order, fudge as one map keyed by the set would', () => {
+    // More label sets than the stage compares directly, each reached in two label orders.
+    const sets = Array.from({ length: 7 }, (_, k) => [
+      ['job', `j${k % 3}`],
+      ['level', `l${k}`],
+    ]);
+    const step = fc.record({
+      set: fc.nat({ max: sets.length - 1 }),
+      reversed: fc.boolean(),
+      nsec: fc.option(fc.integer({ min: 0, max: 999_999_999 }), { nil: undefined, freq: 2 }),
+    });
+    fc.assert(
+      fc.property(fc.array(step, { maxLength: 60 }), steps => {
+        const stage = build({ source: 'time', format: 'RFC3339Nano' });
+        const model = new Map<number, [number, number]>();
+        const sec = at('2019-10-01T01:02:03Z')[0];
+        for (const s of steps) {
+          const pairs = s.reversed ? [...sets[s.set]!].reverse() : sets[s.set]!;
+          const time =
+            s.nsec === undefined ? {} : { time: `2019-10-01T01:02:03.${String(s.nsec).padStart(9, '0')}Z` };
+          const e = entry(time, Object.fromEntries(pairs));
+          stage.process(e);
+          const last = model.get(s.set);
+          let want: [number, number] = [1, 0];
+          if (s.nsec !== undefined) want = [sec, s.nsec];
+          else if (last !== undefined)
+            want = last[1] === 999_999_999 ? [last[0] + 1, 0] : [last[0], last[1] + 1];
+          if (s.nsec !== undefined || last !== undefined) model.set(s.set, want);
+          assert.deepEqual([e.sec, e.nsec], want);
+        }
+      }),
+      { numRuns: 500 },
+    );
+  });
 });
 
 describe("Go's RFC3339 fast path", () => {

@@ -50,39 +50,48 @@ function canonicalKey(labels: Labels): string {
   return key;
 }
 
+/** A label set recently asked for, as the entry held it (names in its order), and its slot. */
+interface Recent {
+  readonly names: string[];
+  readonly values: string[];
+  slot: Slot;
+}
+
+/** Label sets remembered for lookups without a key: a stream whose `level` label alternates finds its slots. */
+const RECENT = 4;
+
 /**
  * Last good timestamps per label set (Promtail's 10,000-entry LRU keyed by the label set). Per entry
- * it only compares the labels with the previous entry's (no string is built while a stream repeats);
- * a slot is moved to the young end once it gets older than half the capacity, so an active label
- * set is never evicted.
+ * it only compares the labels with the few label sets asked for last (no string is built while a
+ * stream keeps to them); a slot is moved to the young end once it gets older than half the capacity,
+ * so an active label set is never evicted. A slot is `stored` exactly while the map holds it under its
+ * key, so a stored slot found among the recent ones is the one the map would give.
  */
 class LastTimestamps {
   readonly #slots = new Map<string, Slot>();
   #generation = 0;
-  #names: string[] = [];
-  #values: string[] = [];
-  #last: Slot | undefined;
-
-  #sameAsLast(labels: Labels): boolean {
-    const names = this.#names;
-    const values = this.#values;
-    let i = 0;
-    for (const name in labels) {
-      if (name !== names[i] || labels[name] !== values[i]) return false;
-      i++;
-    }
-    return i === names.length;
-  }
+  /** Most recent first. */
+  readonly #recent: Recent[] = [];
 
   /** The slot of a label set (not stored until a time is recorded in it). */
   slot(labels: Labels): Slot {
-    const last = this.#last;
-    if (last !== undefined && this.#sameAsLast(labels)) return last;
+    const recent = this.#recent;
+    for (let i = 0; i < recent.length; i++) {
+      const r = recent[i]!;
+      if (!sameAs(labels, r.names, r.values)) continue;
+      // An unstored slot may have been replaced in the map by another order of the same labels.
+      if (!r.slot.stored) r.slot = this.#slots.get(r.slot.key) ?? r.slot;
+      if (i > 0) {
+        recent.splice(i, 1);
+        recent.unshift(r);
+      }
+      return r.slot;
+    }
     const key = canonicalKey(labels);
     const slot = this.#slots.get(key) ?? { key, sec: 0, nsec: 0, stored: false, generation: 0 };
-    this.#names = Object.keys(labels);
-    this.#values = this.#names.map(name => labels[name]!);
-    this.#last = slot;
+    const names = Object.keys(labels);
+    recent.unshift({ names, values: names.map(name => labels[name]!), slot });
+    if (recent.length > RECENT) recent.pop();
     return slot;
   }
 
@@ -90,7 +99,11 @@ class LastTimestamps {
     slot.sec = sec;
     slot.nsec = nsec;
     if (slot.stored && this.#generation - slot.generation < MAX_STREAMS / 2) return;
-    this.#slots.delete(slot.key);
+    const replaced = this.#slots.get(slot.key);
+    if (replaced !== undefined) {
+      replaced.stored = false;
+      this.#slots.delete(slot.key);
+    }
     slot.stored = true;
     slot.generation = ++this.#generation;
     this.#slots.set(slot.key, slot);
@@ -100,6 +113,16 @@ class LastTimestamps {
       this.#slots.delete(oldest.key);
     }
   }
+}
+
+/** Whether `labels` holds exactly these names, in this order, with these values. */
+function sameAs(labels: Labels, names: readonly string[], values: readonly string[]): boolean {
+  let i = 0;
+  for (const name in labels) {
+    if (name !== names[i] || labels[name] !== values[i]) return false;
+    i++;
+  }
+  return i === names.length;
 }
 
 class TimestampStage implements Stage {
