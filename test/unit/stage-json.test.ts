@@ -3,6 +3,7 @@
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import fc from 'fast-check';
 import { silentLogger } from '../../src/core/logger.js';
 import { Metrics } from '../../src/metrics/metrics.js';
 import type {
@@ -416,5 +417,43 @@ describe('json stage: JMESPath reads Go maps', () => {
     const f = entry('{"__proto__":{"x":5},"constructor":"yes"}');
     stage.process(f);
     assert.deepStrictEqual(f.extracted, { c: 'yes', p: '{"x":5}', t: 'none', own: 5 });
+  });
+});
+
+describe('json stage: plain paths read without JSON.parse give what the interpreter gives', () => {
+  it('on random lines, whole or broken, with drop_malformed either way', () => {
+    // `[path][0]` is the same value as `path`, but it is no plain path: it takes the JMESPath route.
+    const paths = { a: 'a', b: 'b.c', d: '"d-e".f.g', n: 'missing', p: '__proto__', c: 'a.constructor' };
+    const interpreted = Object.fromEntries(Object.entries(paths).map(([k, v]) => [k, `[${v}][0]`]));
+    const key = fc.constantFrom('a', 'b', 'c', 'd-e', 'f', 'g', '__proto__', 'constructor', 'x');
+    const value: fc.Arbitrary<unknown> = fc.letrec(tie => ({
+      v: fc.oneof(
+        { depthSize: 'small' },
+        fc.jsonValue({ maxDepth: 1 }),
+        fc.dictionary(key, tie('v'), { maxKeys: 4 }),
+      ),
+    })).v;
+    const line = fc.oneof(
+      fc.dictionary(key, value, { maxKeys: 5 }).map(o => JSON.stringify(o)),
+      fc.json({ maxDepth: 2 }),
+      fc
+        .tuple(fc.dictionary(key, value, { maxKeys: 5 }), fc.nat(), fc.constantFrom('', ',', '}', '"', 'x'))
+        .map(([o, at, cut]) => {
+          const t = JSON.stringify(o);
+          const i = at % (t.length + 1);
+          return t.slice(0, i) + cut + t.slice(i + 1);
+        }),
+    );
+    fc.assert(
+      fc.property(line, fc.boolean(), (text, drop) => {
+        const direct = build(createJsonStage, { expressions: paths, drop_malformed: drop });
+        const viaInterpreter = build(createJsonStage, { expressions: interpreted, drop_malformed: drop });
+        const a = entry(text);
+        const b = entry(text);
+        assert.equal(direct.process(a), viaInterpreter.process(b));
+        assert.deepStrictEqual(a.extracted, b.extracted);
+      }),
+      { numRuns: 3_000 },
+    );
   });
 });
