@@ -48,6 +48,16 @@ function skipSpace(s: string, i: number): number {
   return i;
 }
 
+/**
+ * Whether JSON.parse of `s` could give an object or null: false when its first character after JSON
+ * whitespace is neither `{` nor `n`. A caller that only reads objects can then skip JSON.parse of a
+ * plain-text line, and the exception it throws (~8 µs a line here).
+ */
+export function mayBeObject(s: string): boolean {
+  const c = s.charCodeAt(skipSpace(s, 0));
+  return c === OPEN_OBJECT || c === 0x6e;
+}
+
 /** `i` at the opening quote; the index after the closing quote, or -1. Sets `escaped`. */
 function skipString(s: string, i: number): number {
   const n = s.length;

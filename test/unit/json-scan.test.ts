@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
-import { TopLevelFields } from '../../src/pipeline/json-scan.js';
+import { mayBeObject, TopLevelFields } from '../../src/pipeline/json-scan.js';
 
 /** What the json stage got from JSON.parse before: the text's kind and the fields' values. */
 function reference(text: string, names: readonly string[]): { kind: string; values?: unknown[] } {
@@ -167,5 +167,33 @@ describe('TopLevelFields', () => {
       fc.property(text, names, (t, n) => same(t, n)),
       { numRuns: 20_000 },
     );
+  });
+});
+
+describe('mayBeObject', () => {
+  test('true wherever JSON.parse gives an object or null; false for text that cannot be one', () => {
+    const text = fc.oneof(
+      fc.json({ maxDepth: 2 }),
+      fc.string({ maxLength: 20 }),
+      fc.tuple(fc.stringMatching(/^[ \t\r\n]{0,3}$/), fc.json({ maxDepth: 1 })).map(([w, j]) => w + j),
+    );
+    fc.assert(
+      fc.property(text, t => {
+        let parsed: unknown;
+        try {
+          parsed = JSON.parse(t);
+        } catch {
+          return;
+        }
+        if (typeof parsed === 'object' && !Array.isArray(parsed))
+          assert.ok(mayBeObject(t), JSON.stringify(t));
+      }),
+      { numRuns: 5_000 },
+    );
+    assert.deepEqual(
+      ['', ' ', '[]', '"{"', '1', 'true', '2026-01-01 INFO started', '\ufeff{}', '\u00a0{}'].map(mayBeObject),
+      [false, false, false, false, false, false, false, false, false],
+    );
+    assert.deepEqual(['{', ' {', 'null', 'nope'].map(mayBeObject), [true, true, true, true]);
   });
 });

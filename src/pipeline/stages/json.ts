@@ -9,7 +9,7 @@
 
 import { compile, type JSONValue, TreeInterpreter } from '@jmespath-community/jmespath';
 import { goJsonMarshal } from '../go-json.js';
-import { TopLevelFields } from '../json-scan.js';
+import { mayBeObject, TopLevelFields } from '../json-scan.js';
 import type { PipelineEntry, Stage, StageFactory, StageIssue, StageResult } from '../stage.js';
 import {
   expected,
@@ -230,6 +230,8 @@ class JsonStage implements Stage {
       this.#source === undefined ? entry.line : extractedValueString(entry.extracted[this.#source]);
     if (input === undefined) return 'keep';
     if (this.#reader !== undefined) return this.#readFields(entry, input, this.#reader);
+    // Not an object (a plain-text line among JSON ones): malformed, whatever it is.
+    if (!mayBeObject(input)) return this.#dropMalformed ? 'drop' : 'keep';
     let data: unknown;
     try {
       data = JSON.parse(input, withoutPrototype);
