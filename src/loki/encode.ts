@@ -5,7 +5,7 @@
 //! one stream, back to back in pooled segments. A batch then holds bytes, not a string and an object per
 //! line that the garbage collector would copy at every scavenge while the batch waits (see
 //! ARCHITECTURE.md, "Batches hold bytes"). Sending a batch writes each stream's header in front of its
-//! records into a reused request buffer, and compresses that into a reused body buffer.
+//! records, 64 KiB at a time, compressing each 64 KiB into a body buffer reused from body to body.
 //!
 //! The output is byte-identical to protobufjs reflection encoding a message built from push.proto
 //! (test/unit/encode.test.ts checks it): fields in number order, proto3 zero values omitted, the
@@ -153,13 +153,10 @@ export class EntryRecords {
     return this.#byteLength;
   }
 
-  /** Copies the records to `out` at `pos`; returns the bytes copied. */
-  copyTo(out: Buffer, pos: number): number {
+  /** Hands the records to `sink`, segment by segment. */
+  writeTo(sink: ByteSink): void {
     this.#sync();
-    let p = pos;
-    for (let i = 0; i < this.#segments.length; i++)
-      p += this.#segments[i]!.copy(out, p, 0, this.#lengths[i]!);
-    return p - pos;
+    for (let i = 0; i < this.#segments.length; i++) sink.write(this.#segments[i]!, this.#lengths[i]!);
   }
 
   /** Gives the segments back to the pool; the records are empty afterwards. */
@@ -404,17 +401,20 @@ function varintAt(buf: Buffer, p: number): [number, number] {
   return [value, p];
 }
 
-/** A request buffer larger than this is not kept for the next one. */
-const MAX_RETAINED_BYTES = 8 * 1024 * 1024;
+/** Where bytes of a request go, piece by piece. */
+export interface ByteSink {
+  /** Takes `buf[0, length)`; `buf` may be reused once it returns. */
+  write(buf: Buffer, length: number): void;
+}
 
-/** The request being built: reused, because a request is compressed as soon as it is built. */
-let scratch: Buffer = Buffer.allocUnsafeSlow(0);
+/** The sizes a `PushRequest` of these streams is written with. */
+interface RequestLayout {
+  readonly total: number;
+  readonly labelBytes: readonly number[];
+  readonly streamLens: readonly number[];
+}
 
-/**
- * Writes the `PushRequest` of encoded streams, into the shared scratch buffer when `reuse` (growing it,
- * up to MAX_RETAINED_BYTES) or into a buffer of its own; returns a view of exactly the request.
- */
-function writeRequest(streams: readonly EncodedStream[], reuse: boolean): Buffer {
+function requestLayout(streams: readonly EncodedStream[]): RequestLayout {
   let total = 0;
   const labelBytes: number[] = [];
   const streamLens: number[] = [];
@@ -425,47 +425,111 @@ function writeRequest(streams: readonly EncodedStream[], reuse: boolean): Buffer
     streamLens.push(len);
     total += 1 + varintSize(len) + len;
   }
-  const buf = reuse && scratch.length >= total ? scratch : Buffer.allocUnsafeSlow(total);
-  if (reuse && total <= MAX_RETAINED_BYTES) scratch = buf;
-  let p = 0;
+  return { total, labelBytes, streamLens };
+}
+
+/** A stream's header (its field tag and length, and its labels field), reused from request to request. */
+let header: Buffer = Buffer.allocUnsafeSlow(256);
+
+/** Writes the `PushRequest` of encoded streams to `sink`, in order: each stream's header, then its records. */
+function writeRequest(streams: readonly EncodedStream[], layout: RequestLayout, sink: ByteSink): void {
   for (let s = 0; s < streams.length; s++) {
     const stream = streams[s]!;
-    buf[p++] = TAG_STREAMS;
-    p = writeVarint(buf, p, streamLens[s]!);
-    const lb = labelBytes[s]!;
+    const lb = layout.labelBytes[s]!;
+    if (header.length < lb + 16) header = Buffer.allocUnsafeSlow(lb + 16);
+    let p = 0;
+    header[p++] = TAG_STREAMS;
+    p = writeVarint(header, p, layout.streamLens[s]!);
     if (lb !== 0) {
-      buf[p++] = TAG_LABELS;
-      p = writeVarint(buf, p, lb);
-      p += buf.write(stream.labels, p, 'utf8');
+      header[p++] = TAG_LABELS;
+      p = writeVarint(header, p, lb);
+      p += header.write(stream.labels, p, 'utf8');
     }
-    p += stream.records.copyTo(buf, p);
+    sink.write(header, p);
+    stream.records.writeTo(sink);
   }
-  return buf.subarray(0, total);
 }
 
 /** The uncompressed protobuf `PushRequest` of streams whose entries are encoded already, in its own buffer. */
 export function encodeRecords(streams: readonly EncodedStream[]): Buffer {
-  return writeRequest(streams, false);
+  const layout = requestLayout(streams);
+  const out = Buffer.allocUnsafeSlow(layout.total);
+  let p = 0;
+  writeRequest(streams, layout, {
+    write: (buf, length) => {
+      p += buf.copy(out, p, 0, length);
+    },
+  });
+  return out;
 }
+
+/** Snappy's block format compresses its input in fragments of this size, each on its own. */
+const FRAGMENT_BYTES = 64 * 1024;
+
+/** The bound snappyjs's compressor gives for `n` input bytes. */
+const maxCompressedLength = (n: number) => 32 + n + Math.floor(n / 6);
+
+/** A body buffer larger than this is not kept for the next one. */
+const MAX_RETAINED_BYTES = 8 * 1024 * 1024;
 
 /**
  * Builds push bodies (snappy block-compressed `PushRequest`s) into one buffer reused from body to body.
  * Each client has one, and sends one body at a time: `encode` may overwrite the previous body, so the
  * caller calls `forget()` when that body may still be read (a request not known to have been written out).
+ *
+ * The request is never whole in memory: it is written 64 KiB at a time into a fragment buffer, and each
+ * full fragment is compressed and appended to the body. Snappy compresses a block's fragments apart
+ * (each with a fresh hash table, matches only inside it), so the body is byte for byte what compressing
+ * the whole request would give, without a request-sized buffer (1.2 MB for a 1 MiB batch).
  */
-export class BodyEncoder {
+export class BodyEncoder implements ByteSink {
   #out: Buffer | undefined;
+  /** The fragment being filled, and the compressor's output for one fragment; shared by all encoders. */
+  static readonly #fragment = Buffer.allocUnsafeSlow(FRAGMENT_BYTES);
+  static readonly #compressed = Buffer.allocUnsafeSlow(maxCompressedLength(FRAGMENT_BYTES));
+  #body: Buffer = EMPTY;
+  #bodyLength = 0;
+  #fill = 0;
 
   /** The body for `streams`: a view of this encoder's buffer, valid until the next `encode`. */
   encode(streams: readonly EncodedStream[]): Buffer {
-    const request = writeRequest(streams, true);
-    const compressor = new SnappyCompressor(request);
-    const max = compressor.maxCompressedLength();
+    const layout = requestLayout(streams);
+    const max = maxCompressedLength(layout.total);
     let out = this.#out;
     if (out === undefined || out.length < max) out = Buffer.allocUnsafeSlow(max);
-    const length = compressor.compressToBuffer(out);
+    this.#body = out;
+    this.#bodyLength = writeVarint(out, 0, layout.total);
+    this.#fill = 0;
+    writeRequest(streams, layout, this);
+    if (this.#fill > 0) this.#compressFragment();
+    this.#body = EMPTY;
     this.#out = out.length <= MAX_RETAINED_BYTES ? out : undefined;
-    return out.subarray(0, length);
+    return out.subarray(0, this.#bodyLength);
+  }
+
+  /** ByteSink: appends to the current fragment, compressing each one that fills. */
+  write(buf: Buffer, length: number): void {
+    const fragment = BodyEncoder.#fragment;
+    let from = 0;
+    while (from < length) {
+      const n = Math.min(length - from, FRAGMENT_BYTES - this.#fill);
+      buf.copy(fragment, this.#fill, from, from + n);
+      this.#fill += n;
+      from += n;
+      if (this.#fill === FRAGMENT_BYTES) this.#compressFragment();
+    }
+  }
+
+  #compressFragment(): void {
+    const compressed = BodyEncoder.#compressed;
+    const length = new SnappyCompressor(BodyEncoder.#fragment.subarray(0, this.#fill)).compressToBuffer(
+      compressed,
+    );
+    // The compressor writes the fragment's own length first (a varint); the body has the request's.
+    let start = 0;
+    while (compressed[start]! >= 0x80) start++;
+    this.#bodyLength += compressed.copy(this.#body, this.#bodyLength, start + 1, length);
+    this.#fill = 0;
   }
 
   /** The last body may still be in use: the next `encode` writes into a new buffer. */

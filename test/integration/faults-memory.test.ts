@@ -7,7 +7,8 @@
 //   held data  = per client max(4 × batchsize, 4 MiB) of line bytes × 1.5 (held encoded: per 100-byte line
 //                18 bytes of protobuf fields and a 16-byte settle slot, in arrays that grow by doubling)
 //              + followers × (one 64 KiB socket chunk decoded past "full" + a 4 KiB and a 64 KiB segment
-//                partly used) + the request and body buffers of one batch (≤ 2.6 × batchsize)
+//                partly used) + the body buffer of one batch (≤ 1.4 × batchsize: the compressed bound of a
+//                request of ≤ 1.2 × batchsize) + the 64 KiB fragment it is compressed from and its output
 //   outage     = held data + 32 MiB of young-generation garbage (two 16 MiB semi-spaces)
 //   catch-up   = held data + 160 MiB: reading the backlog at full speed, V8 grows its heap with the
 //                allocation rate and collects the old space late; the live data stays the same few MiB.
@@ -42,7 +43,7 @@ const BATCH_SIZE = MiB;
 const CLIENT_LINE_BYTES = Math.max(4 * BATCH_SIZE, 4 * MiB);
 const ENCODED_FACTOR = 1.5;
 const PER_FOLLOWER = 64 * 1024 + 4 * 1024 + 64 * 1024;
-const ENCODE_BYTES = 2.6 * BATCH_SIZE;
+const ENCODE_BYTES = 1.4 * BATCH_SIZE + 64 * 1024 + 75 * 1024;
 const HELD = CLIENT_LINE_BYTES * ENCODED_FACTOR + CONTAINERS * PER_FOLLOWER + ENCODE_BYTES;
 const YOUNG_GENERATION = 32 * MiB;
 const OLD_SPACE_GROWTH = 160 * MiB;

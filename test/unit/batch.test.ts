@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { uncompress } from 'snappyjs';
+import fc from 'fast-check';
+import { compress, uncompress } from 'snappyjs';
 import type { AckHandle, LogEntry } from '../../src/core/types.js';
 import { lokiStream, settleEntry } from '../../src/core/types.js';
 import { Batch, entrySize, entrySizeBound } from '../../src/loki/batch.js';
@@ -264,4 +265,58 @@ describe('BodyEncoder', () => {
     assert.deepEqual(uncompress(c), encodeRecords(batchOf('cccc').streams()));
     assert.notDeepEqual(Buffer.from(b), expectA);
   });
+
+  test('a body built 64 KiB at a time is byte for byte the whole request compressed', () => {
+    // Request sizes around and across fragment boundaries, several streams (headers split between
+    // fragments), labels longer than the reused header buffer, lines that compress and lines that do not.
+    const streams = fc.array(
+      fc.record({
+        labels: fc.oneof(
+          fc.constantFrom('{job="a"}', '', '{job="b", container="web"}'),
+          fc.string({ minLength: 200, maxLength: 3000 }).map(v => `{long="${v}"}`),
+        ),
+        lines: fc.array(
+          fc.oneof(
+            fc.integer({ min: 0, max: 70_000 }).map(n => 'x'.repeat(n)),
+            fc.string({ unit: 'binary', maxLength: 5000 }),
+            fc.uint8Array({ minLength: 0, maxLength: 40_000 }).map(b => Buffer.from(b).toString('latin1')),
+          ),
+          { maxLength: 12 },
+        ),
+      }),
+      { minLength: 1, maxLength: 4 },
+    );
+    const encoder = new BodyEncoder();
+    let sizes = 0;
+    fc.assert(
+      fc.property(streams, specs => {
+        const batch = new Batch('');
+        const ack = new RecordingAck();
+        let seq = 0;
+        for (const spec of specs)
+          for (const line of spec.lines) batch.add(spec.labels, entry(ack, seq++, line));
+        const request = encodeRecords(batch.streams());
+        if (request.length > 65_536) sizes++;
+        assert.deepEqual(Buffer.from(encoder.encode(batch.streams())), Buffer.from(compress(request)));
+        batch.settle(err => assert.fail(String(err)));
+      }),
+      { numRuns: 150 },
+    );
+    assert.ok(sizes > 10, `requests over one fragment: ${sizes}`);
+    for (const size of [65_535, 65_536, 65_537, 131_072, 131_073]) {
+      // One entry's record is its line plus a few bytes of fields: the line length that gives `size`.
+      let line = 'y'.repeat(size - 40);
+      while (encodeRecords(streamsWith(line)).length < size) line += 'y';
+      const request = encodeRecords(streamsWith(line));
+      assert.equal(request.length, size);
+      assert.deepEqual(Buffer.from(encoder.encode(streamsWith(line))), Buffer.from(compress(request)));
+    }
+  });
 });
+
+/** The streams of a batch holding one entry with `line`. */
+function streamsWith(line: string) {
+  const b = new Batch('');
+  b.add(STREAMS[0]!.key, entry(new RecordingAck(), 0, line));
+  return b.streams();
+}
