@@ -161,9 +161,11 @@ export class Follower {
       const { outcome, after } = await this.#followOnce(info, signal);
       if (signal.aborted) break;
       if (outcome === 'unsupported') {
+        // The log driver is fixed when the container is created: no start or re-list makes it readable,
+        // so a wake is no reason to try (and warn) again. Only its end ends the wait.
         this.#state = 'unsupported';
-        if (!(await this.#idle(signal))) break;
-        continue;
+        await this.#idle(signal, false);
+        break;
       }
       if (after === null || this.#destroyed) break; // gone: the engine streamed all it had
       if (outcome === 'error' || after === undefined || (sameRun(info, after) && !this.#wakeRequested)) {
@@ -188,9 +190,9 @@ export class Follower {
     this.#state = 'ended';
   }
 
-  /** Waits for wake() or destroyed(); false when the follower should end. */
-  async #idle(signal: AbortSignal): Promise<boolean> {
-    while (!this.#wakeRequested && !this.#destroyed && !signal.aborted) {
+  /** Waits for wake() (unless `wakes` is false) or destroyed(); false when the follower should end. */
+  async #idle(signal: AbortSignal, wakes = true): Promise<boolean> {
+    while (!(wakes && this.#wakeRequested) && !this.#destroyed && !signal.aborted) {
       await new Promise<void>(resolve => {
         this.#wake = resolve;
       });
