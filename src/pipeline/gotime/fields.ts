@@ -171,12 +171,22 @@ export function ydayToDate(ydayIn: number, year: number): [number, number] | str
   return [m, yday - daysBefore(m - 1)];
 }
 
-/** Two ASCII digits at `i` as a number, or -1. */
-function twoDigits(value: string, i: number): number {
-  const a = value.charCodeAt(i) - 0x30;
-  const b = value.charCodeAt(i + 1) - 0x30;
-  return a >= 0 && a <= 9 && b >= 0 && b <= 9 ? a * 10 + b : -1;
+/**
+ * The ASCII digits `value[from, to)` as a number within `[min, max]`; -1 when one is not a digit (or
+ * past the end), or the number is out of range.
+ */
+export function digitsIn(value: string, from: number, to: number, min: number, max: number): number {
+  let x = 0;
+  for (let i = from; i < to; i++) {
+    const d = value.charCodeAt(i) - 0x30; // NaN past the end
+    if (!(d >= 0 && d <= 9)) return -1;
+    x = x * 10 + d;
+  }
+  return x < min || x > max ? -1 : x;
 }
+
+/** Two ASCII digits at `i` as a number, or -1. */
+const twoDigits = (value: string, i: number): number => digitsIn(value, i, i + 2, 0, 99);
 
 /** A numeric zone (`-0700`, `-07:00`, `-07`, with seconds…) at `i`: [offset, next] or a problem ('' = bad). */
 export function numericZone(form: ZoneForm, value: string, i: number): [number, number] | string {

@@ -4,7 +4,7 @@
 //! Results are whole seconds plus nanoseconds: integer arithmetic, never a float for nanoseconds.
 
 import { civilSeconds, daysIn } from './civil.js';
-import { isDigit, nanoseconds } from './fields.js';
+import { digitsIn, isDigit, nanoseconds } from './fields.js';
 import { compileLayout } from './layout.js';
 import { readWall, type Wall } from './read.js';
 import { type TimeLocation, UTC, wallToUnix } from './zone.js';
@@ -157,33 +157,22 @@ function applyCurrentYear(wall: Wall, now: Date): void {
   else wall.year += nowYear;
 }
 
-/** The digits `value[from, to)` as a number within `[min, max]`; -1 when not all digits or out of range. */
-function uintIn(value: string, from: number, to: number, min: number, max: number): number {
-  let x = 0;
-  for (let i = from; i < to; i++) {
-    const c = value.charCodeAt(i) - 48;
-    if (c < 0 || c > 9) return -1;
-    x = x * 10 + c;
-  }
-  return x < min || x > max ? -1 : x;
-}
-
 /**
  * Go's parseRFC3339, the fast path time.Parse takes for the RFC3339 and RFC3339Nano layouts before its
  * general parser: `2006-01-02T15:04:05[.fraction](Z|±hh:mm)` exactly. False when the value is not of
  * that form; the general parser then decides, as in Go. Where this accepts, the general parser gives
- * the same instant (test/unit/gotime.test.ts checks it on random values).
+ * the same instant (test/unit/stage-timestamp.test.ts checks it on random values).
  */
 export function parseRFC3339(value: string, out: Instant): boolean {
   const n = value.length;
   if (n < 20) return false;
-  const year = uintIn(value, 0, 4, 0, 9999);
-  const month = uintIn(value, 5, 7, 1, 12);
+  const year = digitsIn(value, 0, 4, 0, 9999);
+  const month = digitsIn(value, 5, 7, 1, 12);
   if (year < 0 || month < 0) return false;
-  const day = uintIn(value, 8, 10, 1, daysIn(month, year));
-  const hour = uintIn(value, 11, 13, 0, 23);
-  const min = uintIn(value, 14, 16, 0, 59);
-  const sec = uintIn(value, 17, 19, 0, 59);
+  const day = digitsIn(value, 8, 10, 1, daysIn(month, year));
+  const hour = digitsIn(value, 11, 13, 0, 23);
+  const min = digitsIn(value, 14, 16, 0, 59);
+  const sec = digitsIn(value, 17, 19, 0, 59);
   if (day < 0 || hour < 0 || min < 0 || sec < 0) return false;
   if (value[4] !== '-' || value[7] !== '-' || value[10] !== 'T' || value[13] !== ':' || value[16] !== ':') {
     return false;
@@ -199,8 +188,8 @@ export function parseRFC3339(value: string, out: Instant): boolean {
   let offset = 0;
   if (!(n - i === 1 && value[i] === 'Z')) {
     if (n - i !== 6) return false;
-    const hh = uintIn(value, i + 1, i + 3, 0, 23);
-    const mm = uintIn(value, i + 4, i + 6, 0, 59);
+    const hh = digitsIn(value, i + 1, i + 3, 0, 23);
+    const mm = digitsIn(value, i + 4, i + 6, 0, 59);
     const sign = value[i];
     if (hh < 0 || mm < 0 || (sign !== '-' && sign !== '+') || value[i + 3] !== ':') return false;
     offset = (hh * 60 + mm) * 60 * (sign === '-' ? -1 : 1);
