@@ -41,6 +41,16 @@ const NULL = 6;
 /** Set by skipString: whether the string just skipped held a backslash. */
 let escaped = false;
 
+/** The kind of a valid value that starts with `c` (after skipString, for a string). */
+function valueKind(c: number): number {
+  if (c === QUOTE) return escaped ? PARSED : PLAIN_STRING;
+  if (c === OPEN_OBJECT || c === OPEN_ARRAY) return PARSED;
+  if (c === 0x74) return TRUE;
+  if (c === 0x66) return FALSE;
+  if (c === 0x6e) return NULL;
+  return NUMBER;
+}
+
 const isSpace = (c: number) => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
 
 function skipSpace(s: string, i: number): number {
@@ -151,6 +161,13 @@ function skipColon(s: string, i: number): number {
   return skipSpace(s, i + 1);
 }
 
+/** A member's key string at `i` (space already skipped) and its colon; the index of the value, or -1. */
+function skipKey(s: string, i: number): number {
+  if (s.charCodeAt(i) !== QUOTE) return -1;
+  i = skipString(s, i);
+  return i < 0 ? -1 : skipColon(s, i);
+}
+
 /**
  * Any value at `i` (space already skipped), nested to any depth without recursion; the index after
  * it, or -1. `open` tracks the open containers (true: an object), reused between calls.
@@ -164,10 +181,7 @@ function skipValue(s: string, i: number, open: boolean[]): number {
       i = skipSpace(s, i + 1);
       if (s.charCodeAt(i) === CLOSE_OBJECT) i++;
       else {
-        if (s.charCodeAt(i) !== QUOTE) return -1;
-        i = skipString(s, i);
-        if (i < 0) return -1;
-        i = skipColon(s, i);
+        i = skipKey(s, i);
         if (i < 0) return -1;
         open.push(true);
         continue;
@@ -192,10 +206,7 @@ function skipValue(s: string, i: number, open: boolean[]): number {
       if (d === COMMA) {
         i = skipSpace(s, i + 1);
         if (inObject) {
-          if (s.charCodeAt(i) !== QUOTE) return -1;
-          i = skipString(s, i);
-          if (i < 0) return -1;
-          i = skipColon(s, i);
+          i = skipKey(s, i);
           if (i < 0) return -1;
         }
         break;
@@ -281,20 +292,7 @@ export class TopLevelFields {
     // A later duplicate key overwrites an earlier one, as in JSON.parse.
     this.#starts[field] = start;
     this.#ends[field] = end;
-    this.#kinds[field] =
-      c === QUOTE
-        ? escaped
-          ? PARSED
-          : PLAIN_STRING
-        : c === OPEN_OBJECT || c === OPEN_ARRAY
-          ? PARSED
-          : c === 0x74
-            ? TRUE
-            : c === 0x66
-              ? FALSE
-              : c === 0x6e
-                ? NULL
-                : NUMBER;
+    this.#kinds[field] = valueKind(c);
   }
 
   /** The value of `names[k]` in the text last scanned (an 'object'), as JSON.parse gives it. */
