@@ -214,13 +214,14 @@ class JsonStage implements Stage {
   readonly name = 'json';
   readonly #expressions: readonly Expression[];
   readonly #source: string | undefined;
-  readonly #dropMalformed: boolean;
+  /** What becomes of an input that is not a JSON object (`drop_malformed`). */
+  readonly #malformed: StageResult;
   readonly #reader: FieldReader | undefined;
 
   constructor(expressions: readonly Expression[], source: string | undefined, dropMalformed: boolean) {
     this.#expressions = expressions;
     this.#source = source;
-    this.#dropMalformed = dropMalformed;
+    this.#malformed = dropMalformed ? 'drop' : 'keep';
     this.#reader = fieldReader(expressions);
   }
 
@@ -231,15 +232,15 @@ class JsonStage implements Stage {
     if (input === undefined) return 'keep';
     if (this.#reader !== undefined) return this.#readFields(entry, input, this.#reader);
     // Not an object (a plain-text line among JSON ones): malformed, whatever it is.
-    if (!mayBeObject(input)) return this.#dropMalformed ? 'drop' : 'keep';
+    if (!mayBeObject(input)) return this.#malformed;
     let data: unknown;
     try {
       data = JSON.parse(input, withoutPrototype);
     } catch {
-      return this.#dropMalformed ? 'drop' : 'keep';
+      return this.#malformed;
     }
     // Promtail unmarshals into a map: `null` is an empty map, anything but an object is malformed.
-    if (typeof data !== 'object' || Array.isArray(data)) return this.#dropMalformed ? 'drop' : 'keep';
+    if (typeof data !== 'object' || Array.isArray(data)) return this.#malformed;
     const extracted = entry.extracted;
     for (const e of this.#expressions) {
       if (e.path !== undefined) {
@@ -258,7 +259,7 @@ class JsonStage implements Stage {
   /** process() for plain paths: what JSON.parse and followPath would give, from the fields read. */
   #readFields(entry: PipelineEntry, input: string, reader: FieldReader): StageResult {
     const kind = reader.fields.scan(input);
-    if (kind === 'malformed' || kind === 'other') return this.#dropMalformed ? 'drop' : 'keep';
+    if (kind === 'malformed' || kind === 'other') return this.#malformed;
     const extracted = entry.extracted;
     const expressions = this.#expressions;
     for (let i = 0; i < expressions.length; i++) {
