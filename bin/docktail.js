@@ -4,7 +4,7 @@
 //
 // Regexes in configs are user input: let V8 fall back to its linear-time engine when a pattern
 // backtracks excessively (must be set before any regex is compiled).
-import { setFlagsFromString } from 'node:v8';
+const { setFlagsFromString } = process.getBuiltinModule('node:v8');
 
 setFlagsFromString('--enable-experimental-regexp-engine-on-excessive-backtracks');
 await import('../dist/cli/main.js');

@@ -2,7 +2,6 @@
 //! of the data flow's dependencies (positions → clients → targets → discovery → HTTP) and stops them in
 //! reverse. Only this module connects the pieces; they know each other only through core/types.
 
-import { readFileSync } from 'node:fs';
 import type { Config } from '../config/schema.js';
 import { errorMessage } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
@@ -23,6 +22,8 @@ import type { CompiledScrape } from './compile.js';
 import { compileScrapeConfigs } from './compile.js';
 import { registerFollowMetrics } from './follow-metrics.js';
 import { DryRunSink, FanOutSink } from './sinks.js';
+
+const { readFileSync } = process.getBuiltinModule('node:fs');
 
 /** The package version, read from package.json (two levels up from both src/app and dist/app). */
 export const VERSION: string = (

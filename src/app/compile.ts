@@ -2,7 +2,6 @@
 //! pipeline stages (on the agent's metrics registry), and each Docker host's settings. `-check-syntax`
 //! and start-up run this same code, so a config that passes the check starts.
 
-import { readFileSync } from 'node:fs';
 import type { Config, DockerSdConfig, Locate, TlsConfig } from '../config/schema.js';
 import type { ConfigIssue } from '../core/errors.js';
 import { errorMessage } from '../core/errors.js';
@@ -14,6 +13,8 @@ import { compileStages } from '../pipeline/registry.js';
 import { compileRelabelConfigs } from '../relabel/compile.js';
 import type { RelabelRule } from '../relabel/relabel.js';
 import type { ScrapeTargetsConfig } from '../targets/manager.js';
+
+const { readFileSync } = process.getBuiltinModule('node:fs');
 
 /** TLS material for a Docker host, read from the files the config names. */
 export interface TlsMaterial {

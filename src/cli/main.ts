@@ -1,7 +1,6 @@
 //! The `docktail` command: flags → config → checks → agent, and signals → a graceful stop.
 //! The only module that writes to the terminal directly and sets the exit code.
 
-import { setFlagsFromString } from 'node:v8';
 import { Agent, VERSION } from '../app/agent.js';
 import { compileConfig } from '../app/compile.js';
 import { loadConfig } from '../config/load.js';
@@ -10,6 +9,8 @@ import { requireClients } from '../config/validate.js';
 import { errorMessage, formatIssues } from '../core/errors.js';
 import { createLogger } from '../core/logger.js';
 import { parseArgs, usageText } from './args.js';
+
+const { setFlagsFromString } = process.getBuiltinModule('node:v8');
 
 // Config regexes are user input: past excessive backtracking, V8 switches to its linear-time engine.
 // It must be set before any regex is compiled (the installed bin sets it too).

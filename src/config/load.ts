@@ -3,8 +3,6 @@
 //! Every problem comes back as a located ConfigIssue, all of them together; nothing here throws, and
 //! process.env is never written.
 
-import { readFileSync, statSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { parse as parseDotenv } from 'dotenv';
 import type { ConfigIssue } from '../core/errors.js';
 import { errorMessage } from '../core/errors.js';
@@ -13,6 +11,9 @@ import type { Config, Locate } from './schema.js';
 import { validateConfig } from './validate.js';
 import { EXECUTABLE_STAGES } from './validate-scrape.js';
 import { parseYaml } from './yaml.js';
+
+const { readFileSync, statSync } = process.getBuiltinModule('node:fs');
+const { resolve } = process.getBuiltinModule('node:path');
 
 export type Env = Readonly<Record<string, string | undefined>>;
 

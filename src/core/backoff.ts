@@ -1,6 +1,6 @@
 //! Exponential backoff with jitter, and a sleep that an AbortSignal cuts short.
 
-import { setTimeout as sleepTimer } from 'node:timers/promises';
+const { setTimeout: sleepTimer } = process.getBuiltinModule('node:timers/promises');
 
 export interface BackoffOptions {
   /** First wait, in ms. */

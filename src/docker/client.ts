@@ -4,11 +4,8 @@
 //! docktail only reads from the engine: every request is a GET. The version policy is in version.ts,
 //! the events stream's parsing in events.ts.
 
-import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
-import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
-import net from 'node:net';
-import { addAbortSignal } from 'node:stream';
-import tls from 'node:tls';
+import type { Agent as HttpAgent, IncomingMessage } from 'node:http';
+import type { OnReadOpts, Socket } from 'node:net';
 import { DockerError, errorMessage } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { type DockerEvent, type EventsOptions, readEvents } from './events.js';
@@ -16,6 +13,12 @@ import { FollowBudget } from './follow-budget.js';
 import { abortable, ERROR_BODY_LIMIT, engineMessage, isAbort, readBody } from './http.js';
 import { FramedAnswerError, type LogsBody, openLogsStream, readableBody } from './logs-stream.js';
 import { chooseApiVersion, parseVersion } from './version.js';
+
+const http = process.getBuiltinModule('node:http');
+const https = process.getBuiltinModule('node:https');
+const net = process.getBuiltinModule('node:net');
+const { addAbortSignal } = process.getBuiltinModule('node:stream');
+const tls = process.getBuiltinModule('node:tls');
 
 /** TLS settings for `tcp://` and `https://` hosts (file contents, not paths). */
 export interface DockerTlsOptions {
@@ -110,9 +113,9 @@ export class DockerClient {
   readonly #target: { socketPath?: string; host?: string; port?: number };
   /** Keeps connections for the short requests; each follow or events stream holds one of its own. */
   readonly #agent: HttpAgent;
-  readonly #request: typeof httpRequest;
+  readonly #request: typeof http.request;
   /** Opens a connection of its own, for a logs stream (logs-stream.ts). */
-  readonly #connect: (onread: net.OnReadOpts) => net.Socket;
+  readonly #connect: (onread: OnReadOpts) => Socket;
   /** The `Host` header node:http sends, sent with the logs streams too. */
   readonly #hostHeader: string;
   /** Logs streams are asked for in HTTP/1.0, until an answer comes chunked anyway (a proxy's doing). */
@@ -161,14 +164,14 @@ export class DockerClient {
         servername: t.serverName,
         rejectUnauthorized: t.insecureSkipVerify !== true,
       };
-      this.#agent = new HttpsAgent({ keepAlive: true, ...tlsOptions });
-      this.#request = httpsRequest;
+      this.#agent = new https.Agent({ keepAlive: true, ...tlsOptions });
+      this.#request = https.request;
       // As node:https does: the host name is the SNI and the name to check, unless serverName says else.
       const servername = t.serverName ?? (net.isIP(tcpHost) === 0 ? tcpHost : undefined);
       this.#connect = () => tls.connect({ host: tcpHost, port, ...tlsOptions, servername });
     } else {
-      this.#agent = new HttpAgent({ keepAlive: true });
-      this.#request = httpRequest;
+      this.#agent = new http.Agent({ keepAlive: true });
+      this.#request = http.request;
       this.#connect =
         target.socketPath !== undefined
           ? onread => net.connect({ path: target.socketPath!, onread })

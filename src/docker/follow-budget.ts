@@ -4,8 +4,9 @@
 //! it the engine silently falls back to polling each extra stream every 200 ms (higher latency, more
 //! engine CPU) and leaves no instance for other root processes. docktail warns once with the fix.
 
-import { readFileSync } from 'node:fs';
 import type { Logger } from '../core/logger.js';
+
+const { readFileSync } = process.getBuiltinModule('node:fs');
 
 /** Where the limit lives on Linux. */
 export const INOTIFY_LIMIT_FILE = '/proc/sys/fs/inotify/max_user_instances';

@@ -6,9 +6,11 @@
 //! line that has arrived, and there is no framing to get wrong. Only the response head is parsed here.
 
 import type net from 'node:net';
-import { addAbortSignal, type Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { DockerError, errorMessage } from '../core/errors.js';
 import { ERROR_BODY_LIMIT, engineMessage } from './http.js';
+
+const { addAbortSignal } = process.getBuiltinModule('node:stream');
 
 /** Longest response head accepted (status line and headers). */
 export const MAX_HEAD_BYTES = 64 * 1024;

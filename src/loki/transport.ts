@@ -2,9 +2,11 @@
 //! (429, 5xx, network error, timeout) or failure (any other status). Owns the keep-alive agent, the
 //! request headers (tenant, auth, configured headers) and the per-try timeout.
 
-import http from 'node:http';
-import https from 'node:https';
+import type { Agent, ClientRequest, IncomingMessage } from 'node:http';
 import { LokiPushError } from '../core/errors.js';
+
+const http = process.getBuiltinModule('node:http');
+const https = process.getBuiltinModule('node:https');
 
 export type PushResult =
   /** `bodyWritten`: the request finished writing the body, so its buffer may be reused. */
@@ -77,7 +79,7 @@ export class HttpTransport {
   readonly #target: URL;
   readonly #timeoutMs: number;
   readonly #headers: Record<string, string>;
-  readonly #agent: http.Agent;
+  readonly #agent: Agent;
   readonly #request: typeof http.request;
 
   constructor(options: TransportOptions) {
@@ -135,7 +137,7 @@ export class HttpTransport {
     return new Promise<PushResult>(resolve => {
       let done = false;
       let timer: NodeJS.Timeout | undefined;
-      let req: http.ClientRequest | undefined;
+      let req: ClientRequest | undefined;
       const onAbort = () => {
         finish({ status: 'retryable', error: new Error('push aborted') });
         req?.destroy();
@@ -209,7 +211,7 @@ export class HttpTransport {
   }
 }
 
-function classify(res: http.IncomingMessage, body: string): PushResult {
+function classify(res: IncomingMessage, body: string): PushResult {
   const statusCode = res.statusCode ?? 0;
   if (statusCode >= 200 && statusCode < 300) return { status: 'success', statusCode };
   const message = firstLine(body);

@@ -4,9 +4,6 @@
 //! time at stop. A failed write never throws: the data stays in memory, the failure is logged once,
 //! counted and shown by `health()`, and the next period tries again.
 
-import { constants } from 'node:fs';
-import { copyFile, mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
-import { dirname } from 'node:path';
 import { errorMessage, PositionsError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { Cursor } from '../core/types.js';
@@ -20,6 +17,10 @@ import {
   parsePositions,
   serializePositions,
 } from './format.js';
+
+const { constants } = process.getBuiltinModule('node:fs');
+const { copyFile, mkdir, open, readFile, rename, unlink } = process.getBuiltinModule('node:fs/promises');
+const { dirname } = process.getBuiltinModule('node:path');
 
 export interface PositionsStoreOptions {
   /** Path of the positions file (Promtail's `positions.filename`). */

@@ -3,10 +3,11 @@
 //! order in which Go's labels.Builder visits labels (which decides labelmap collisions).
 //! Pure: the input is never mutated. It runs once per target and Docker stream, not per line.
 
-import { createHash } from 'node:crypto';
 import type { Labels } from '../core/types.js';
 import type { TemplatePart } from './template.js';
 import { expandTemplate } from './template.js';
+
+const { createHash } = process.getBuiltinModule('node:crypto');
 
 export const RELABEL_ACTIONS = [
   'replace',

@@ -1,13 +1,14 @@
 //! The HTTP surface: /metrics (Prometheus text), /ready, /targets (the status page for browsers, JSON
 //! otherwise) and /targets.json. node:http is enough for a few read-only routes.
 
-import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../core/logger.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { prefersHtml, renderStatusPage, statusPageCsp } from './status-page.js';
+
+const { randomBytes } = process.getBuiltinModule('node:crypto');
+const { createServer } = process.getBuiltinModule('node:http');
 
 export interface HttpServerOptions {
   address: string;

@@ -19,9 +19,10 @@
 //! The bucket is shared by every entry that goes through this stage instance: compile one pipeline per
 //! job, as Promtail does, and the limit applies to the job.
 
-import { performance } from 'node:perf_hooks';
 import type { PipelineEntry, Stage, StageContext, StageFactory, StageIssue } from '../stage.js';
 import { expected, structConfig, weakBool, weakNumber, weakString } from './config-values.js';
+
+const { performance } = process.getBuiltinModule('node:perf_hooks');
 
 /** Promtail's `MinReasonableMaxDistinctLabels`: about 1 MiB of buckets. */
 export const MIN_MAX_DISTINCT_LABELS = 10_000;

@@ -2,7 +2,6 @@
 //! entry's labels, exported on /metrics as `promtail_custom_<name>` (or `<prefix><name>`). A series not
 //! updated for `max_idle_duration` (default 5m) disappears. The entry itself is never changed.
 
-import { Buffer } from 'node:buffer';
 import type { Checker, Mapping } from '../../config/check.js';
 import { isMapping } from '../../config/check.js';
 import { parseDuration } from '../../config/units.js';
@@ -12,6 +11,8 @@ import { customMetric } from '../custom-metrics.js';
 import type { PipelineEntry, Stage, StageFactory, StageIssue, StageResult } from '../stage.js';
 import { stageChecker, stageIssues, stageMapping } from '../stage-config.js';
 import { StreamCache } from '../stream-cache.js';
+
+const { Buffer } = process.getBuiltinModule('node:buffer');
 
 type Action = 'inc' | 'add' | 'set' | 'dec' | 'sub' | 'observe';
 

@@ -3,7 +3,6 @@
 //! not) and the few sprig functions its docs use (default, substr, add). Each carries Go's signature so
 //! the parser can check arity and literal argument types at load time, as Go would fail at run time.
 
-import { createHash } from 'node:crypto';
 import { translateGoRegex } from '../../relabel/go-regex.js';
 import { expandTemplate, parseTemplate } from '../../relabel/template.js';
 import { globalRegex, goReplaceAll } from '../go-match.js';
@@ -18,6 +17,8 @@ import {
   goTrimSpace,
 } from './strings.js';
 import { goEq, goLt, Int64, isTrue, TemplateExecError, type Value } from './values.js';
+
+const { createHash } = process.getBuiltinModule('node:crypto');
 
 /**
  * How a parameter takes its argument (Go's parameter type): `string`, `int`, `any` (interface{}: a
