@@ -2,9 +2,9 @@
 //! host's inotify budget for them (`fs.inotify.max_user_instances`, local engines only). Both are read
 //! at scrape time from the Docker clients, so following costs nothing per stream for them.
 
-import { Gauge } from 'prom-client';
 import type { DockerClient } from '../docker/client.js';
 import type { Metrics } from '../metrics/metrics.js';
+import { Gauge } from '../metrics/prom.js';
 
 /** Registers `docktail_follow_streams{host}` and `docktail_follow_streams_inotify_budget{host}`. */
 export function registerFollowMetrics(metrics: Metrics, clients: () => Iterable<DockerClient>): void {

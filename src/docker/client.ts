@@ -15,10 +15,8 @@ import { FramedAnswerError, type LogsBody, openLogsStream, readableBody } from '
 import { chooseApiVersion, parseVersion } from './version.js';
 
 const http = process.getBuiltinModule('node:http');
-const https = process.getBuiltinModule('node:https');
 const net = process.getBuiltinModule('node:net');
 const { addAbortSignal } = process.getBuiltinModule('node:stream');
-const tls = process.getBuiltinModule('node:tls');
 
 /** TLS settings for `tcp://` and `https://` hosts (file contents, not paths). */
 export interface DockerTlsOptions {
@@ -156,6 +154,9 @@ export class DockerClient {
     const tcpHost = (target.host ?? '').replace(/^\[(.*)\]$/, '$1');
     const port = target.port ?? 0;
     if (useTls) {
+      // Loaded here, not with the module: an agent that talks plain HTTP loads no TLS stack.
+      const https = process.getBuiltinModule('node:https');
+      const tls = process.getBuiltinModule('node:tls');
       const t = options.tls ?? {};
       const tlsOptions = {
         ca: t.ca,

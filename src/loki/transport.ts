@@ -6,7 +6,6 @@ import type { Agent, ClientRequest, IncomingMessage } from 'node:http';
 import { LokiPushError } from '../core/errors.js';
 
 const http = process.getBuiltinModule('node:http');
-const https = process.getBuiltinModule('node:https');
 
 export type PushResult =
   /** `bodyWritten`: the request finished writing the body, so its buffer may be reused. */
@@ -116,6 +115,8 @@ export class HttpTransport {
     this.#timeoutMs = options.timeoutMs;
     this.#headers = headers;
     if (target.protocol === 'https:') {
+      // Loaded here, not with the module: an agent that talks plain HTTP loads no TLS stack.
+      const https = process.getBuiltinModule('node:https');
       const tls = options.tls ?? {};
       this.#agent = new https.Agent({
         keepAlive: true,

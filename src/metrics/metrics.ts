@@ -1,7 +1,7 @@
 //! Every metric docktail exports, in one place, on a registry of its own (tests build their own).
 //! Counters with a `reason` label are pre-initialised so they are exported before the first event.
 
-import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from './prom.js';
 
 /**
  * The event-loop delay histogram's timer, in ms. prom-client's default (10 ms) wakes the process 100

@@ -7,8 +7,6 @@ import type { Labels } from '../core/types.js';
 import type { TemplatePart } from './template.js';
 import { expandTemplate } from './template.js';
 
-const { createHash } = process.getBuiltinModule('node:crypto');
-
 export const RELABEL_ACTIONS = [
   'replace',
   'keep',
@@ -169,7 +167,8 @@ function applyRule(rule: RelabelRule, b: LabelBuilder): boolean {
  * ("to give the same result as earlier versions of this code"), modulo the modulus.
  */
 export function hashMod(value: string, modulus: bigint): bigint {
-  const digest = createHash('md5').update(value, 'utf8').digest();
+  // node:crypto is loaded by the first hashmod (once per target), not with the module.
+  const digest = process.getBuiltinModule('node:crypto').createHash('md5').update(value, 'utf8').digest();
   return digest.readBigUInt64BE(8) % modulus;
 }
 

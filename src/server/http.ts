@@ -7,7 +7,6 @@ import type { Logger } from '../core/logger.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { prefersHtml, renderStatusPage, statusPageCsp } from './status-page.js';
 
-const { randomBytes } = process.getBuiltinModule('node:crypto');
 const { createServer } = process.getBuiltinModule('node:http');
 
 export interface HttpServerOptions {
@@ -89,7 +88,8 @@ export class HttpServer {
           res.writeHead(200, headers).end(`${JSON.stringify(document, null, 2)}\n`);
           return;
         }
-        const nonce = randomBytes(16).toString('base64');
+        // node:crypto is loaded by the first page served, not with the module.
+        const nonce = process.getBuiltinModule('node:crypto').randomBytes(16).toString('base64');
         headers['Content-Type'] = 'text/html; charset=utf-8';
         headers['Content-Security-Policy'] = statusPageCsp(nonce);
         headers['X-Content-Type-Options'] = 'nosniff';

@@ -9,11 +9,11 @@
 //!   (measured on dockerd 20.10: one repeat per rotation; `docker logs` shows it once). A line equal in
 //!   stream, timestamp and text to the one just before it is that repeat; Loki too drops such an entry.
 
-import { Counter } from 'prom-client';
 import type { Logger } from '../core/logger.js';
 import type { Cursor } from '../core/types.js';
 import { compareTimestamps, formatTimestamp } from '../core/types.js';
 import type { Metrics } from '../metrics/metrics.js';
+import { Counter } from '../metrics/prom.js';
 
 interface StreamMetrics {
   gaps: Counter<'container'>;

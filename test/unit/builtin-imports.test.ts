@@ -14,13 +14,15 @@ const ROOT = join(import.meta.dirname, '..', '..');
 /** Statements in `text` that load a built-in at run time, as `line: statement` strings. */
 function valueImportsOfBuiltins(text: string): string[] {
   const found: string[] = [];
-  const statement = /^[ \t]*(import|export)\b([^;'"]*?)(?:\bfrom\s*)?['"](node:[^'"]+)['"]/gm;
+  // An import or export clause holds names, braces, commas, `*`, `as` and `type` only.
+  const statement = /^[ \t]*(import|export)\b([\w\s{},*$]*?)(?:\bfrom\s*)?['"](node:[^'"]+)['"]/gm;
   for (const m of text.matchAll(statement)) {
     const clause = m[2]!.trim();
     if (clause.startsWith('type ') || clause.startsWith('type{')) continue;
     found.push(`${text.slice(0, m.index).split('\n').length}: ${m[0].trim().replace(/\s+/g, ' ')}`);
   }
-  for (const m of text.matchAll(/\bimport\s*\(\s*['"](node:[^'"]+)['"]/g)) {
+  // `typeof import('node:…')` is a type query, erased like a type import.
+  for (const m of text.matchAll(/(?<!\btypeof\s+)\bimport\s*\(\s*['"](node:[^'"]+)['"]/g)) {
     found.push(`${text.slice(0, m.index).split('\n').length}: ${m[0]}`);
   }
   return found;
@@ -52,6 +54,10 @@ describe('built-in modules', () => {
       "} from 'node:https';",
       "import { local } from './node-things.js';",
       "const { readFileSync } = process.getBuiltinModule('node:fs');",
+      "let createHash: typeof import('node:crypto').createHash | undefined;",
+      'export function hash(value: string): string {',
+      "  return process.getBuiltinModule('node:crypto').createHash('md5').update(value).digest('hex');",
+      '}',
     ].join('\n');
     assert.deepEqual(valueImportsOfBuiltins(text), [
       "2: import { request } from 'node:http'",

@@ -18,7 +18,8 @@ import {
 } from './strings.js';
 import { goEq, goLt, Int64, isTrue, TemplateExecError, type Value } from './values.js';
 
-const { createHash } = process.getBuiltinModule('node:crypto');
+/** node:crypto's createHash, loaded by the first hash a template computes (not with the module). */
+let createHash: typeof import('node:crypto').createHash | undefined;
 
 /**
  * How a parameter takes its argument (Go's parameter type): `string`, `int`, `any` (interface{}: a
@@ -76,6 +77,7 @@ function regexReplace(literal: boolean) {
 function hash(algorithm: string) {
   return (args: Value[]): Value => {
     const [salt, input] = args as [string, string];
+    createHash ??= process.getBuiltinModule('node:crypto').createHash;
     return createHash(algorithm)
       .update(salt + input)
       .digest('hex');
