@@ -17,6 +17,7 @@ import { PositionsStore } from '../positions/store.js';
 import { HttpServer } from '../server/http.js';
 import { Follower } from '../targets/follower.js';
 import { TargetManager } from '../targets/manager.js';
+import { MIN_TICK_MS, ReadTick } from '../targets/read-tick.js';
 import { clientOptions } from './client-options.js';
 import type { CompiledScrape } from './compile.js';
 import { compileScrapeConfigs } from './compile.js';
@@ -83,6 +84,7 @@ export class Agent {
   #positions: PositionsStore | undefined;
   #clients: LokiClient[] = [];
   #manager: TargetManager | undefined;
+  #readTick: ReadTick | undefined;
   #pipelines: PipelineSink[] = [];
   #discoveries: Discovery[] = [];
   #server: HttpServer | undefined;
@@ -123,6 +125,14 @@ export class Agent {
         (c, i) => new LokiClient(clientOptions(c, i, { metrics, logger, userAgent: `docktail/${VERSION}` })),
       );
       sink = new FanOutSink(this.#clients);
+      // Quiet streams are read once per (shortest) batch wait, right before the batches go (read-tick.ts).
+      const clients = this.#clients;
+      const periodMs = Math.min(...clients.map(c => c.batchWaitMs));
+      if (periodMs >= MIN_TICK_MS) {
+        this.#readTick = new ReadTick(periodMs, () => {
+          for (const c of clients) c.sendDue(periodMs);
+        });
+      }
     }
 
     // One pipeline per scrape config (as Promtail's), in front of the shared sink; none when it has no
@@ -141,6 +151,7 @@ export class Agent {
 
     const manager = new TargetManager({
       sink,
+      readTick: this.#readTick,
       positions: this.#positions,
       maxLineSize: config.limits_config.max_line_size,
       truncate: config.limits_config.max_line_size_truncate,
@@ -235,6 +246,7 @@ export class Agent {
     if (this.#refreshTimer) clearInterval(this.#refreshTimer);
     await Promise.all(this.#discoveries.map(d => d.stop()));
     await this.#manager?.stop();
+    this.#readTick?.stop();
     // Reading has stopped: what the pipelines still hold (multiline blocks, paced entries) goes on now,
     // while the clients can still deliver it.
     for (const pipeline of this.#pipelines) pipeline.stop();

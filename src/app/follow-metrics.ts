@@ -1,12 +1,16 @@
-//! The follow-stream gauges: how many logs streams each engine has open for docktail, and the engine
-//! host's inotify budget for them (`fs.inotify.max_user_instances`, local engines only). Both are read
-//! at scrape time from the Docker clients, so following costs nothing per stream for them.
+//! The follow-stream metrics: how many logs streams each engine has open for docktail, the engine
+//! host's inotify budget for them (`fs.inotify.max_user_instances`, local engines only), and the
+//! streams' socket reads. All are read at scrape time from the Docker clients, so following costs
+//! nothing per stream or read for them.
 
 import type { DockerClient } from '../docker/client.js';
 import type { Metrics } from '../metrics/metrics.js';
-import { Gauge } from '../metrics/prom.js';
+import { Counter, Gauge } from '../metrics/prom.js';
 
-/** Registers `docktail_follow_streams{host}` and `docktail_follow_streams_inotify_budget{host}`. */
+/**
+ * Registers `docktail_follow_streams{host}`, `docktail_follow_streams_inotify_budget{host}` and
+ * `docktail_follow_reads_total{host}`.
+ */
 export function registerFollowMetrics(metrics: Metrics, clients: () => Iterable<DockerClient>): void {
   const registers = [metrics.registry];
   new Gauge({
@@ -30,6 +34,18 @@ export function registerFollowMetrics(metrics: Metrics, clients: () => Iterable<
         const limit = c.follows.limit;
         if (limit !== undefined) this.set({ host: c.name }, limit);
       }
+    },
+  });
+  new Counter({
+    name: 'docktail_follow_reads_total',
+    help:
+      'Socket reads of the log streams, per engine: against docktail_read_entries_total, how many lines a ' +
+      'read brings (quiet streams are read once per batch wait, busy ones in gathered reads).',
+    labelNames: ['host'],
+    registers,
+    collect() {
+      this.reset();
+      for (const c of clients()) this.inc({ host: c.name }, c.follows.reads);
     },
   });
 }

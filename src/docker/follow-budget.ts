@@ -3,6 +3,7 @@
 //! `fs.inotify.max_user_instances` (often 128, per user, shared by every root process) caps them; past
 //! it the engine silently falls back to polling each extra stream every 200 ms (higher latency, more
 //! engine CPU) and leaves no instance for other root processes. docktail warns once with the fix.
+//! It also counts the streams' socket reads, for the lines-per-read ratio.
 
 import type { Logger } from '../core/logger.js';
 
@@ -47,6 +48,8 @@ export class FollowBudget {
   readonly #local: boolean;
   readonly #readLimit: () => number | undefined;
   #open = 0;
+  /** Reads of the follow streams' connections since start (docktail_follow_reads_total). */
+  reads = 0;
   #limit: number | undefined;
   #limitRead = false;
   #warned = false;

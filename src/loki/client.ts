@@ -106,8 +106,8 @@ export class LokiClient implements EntrySink {
   readonly #bodies = new BodyEncoder();
   readonly #batches = new Map<string, Batch>();
   readonly #abort = new AbortController();
-  /** The open batches' send-by timers: each batch is sent `batchWaitMs` after its first entry. */
-  readonly #timers = new Map<Batch, NodeJS.Timeout>();
+  /** The open batches' send-by timers: each batch is sent `batchWaitMs` after its first entry, at `due`. */
+  readonly #timers = new Map<Batch, { timer: NodeJS.Timeout; due: number }>();
   #pendingBytes = 0;
   #waiters: Array<() => void> = [];
   #stopping: Promise<void> | undefined;
@@ -170,6 +170,21 @@ export class LokiClient implements EntrySink {
   drained(): Promise<void> {
     if (this.#pendingBytes <= this.#maxPendingBytes || this.#stopping !== undefined) return Promise.resolve();
     return new Promise(resolve => this.#waiters.push(resolve));
+  }
+
+  /** Longest time an entry waits in an open batch (ms). */
+  get batchWaitMs(): number {
+    return this.#batchWaitMs;
+  }
+
+  /**
+   * Sends now each open batch whose time comes within `withinMs` (ms): the read tick (read-tick.ts) has
+   * just read what the quiet streams held, and the next tick is that far off.
+   */
+  sendDue(withinMs: number): void {
+    if (this.#stopping !== undefined) return;
+    const by = performance.now() + withinMs;
+    for (const [batch, { due }] of this.#timers) if (due <= by) this.#dispatch(batch);
   }
 
   /** Bytes held: open, queued and in-flight batches. */
@@ -248,14 +263,14 @@ export class LokiClient implements EntrySink {
     this.#batches.set(tenant, batch);
     const timer = setTimeout(() => this.#dispatch(batch), this.#batchWaitMs);
     timer.unref();
-    this.#timers.set(batch, timer);
+    this.#timers.set(batch, { timer, due: performance.now() + this.#batchWaitMs });
     return batch;
   }
 
   #dispatch(batch: Batch): void {
     const timer = this.#timers.get(batch);
     if (timer !== undefined) {
-      clearTimeout(timer);
+      clearTimeout(timer.timer);
       this.#timers.delete(batch);
     }
     if (this.#batches.get(batch.tenant) !== batch) return; // sent already (its timer raced a full batch)

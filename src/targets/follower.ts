@@ -15,6 +15,7 @@ import type { Metrics } from '../metrics/metrics.js';
 import type { CursorTracker } from '../positions/tracker.js';
 import { ResumeFilter } from '../positions/tracker.js';
 import { ReadPacer } from './read-pacer.js';
+import type { ReadTick } from './read-tick.js';
 import { checkResumeGap, countRepeat, LastLine } from './stream-checks.js';
 
 export type FollowerState = 'starting' | 'following' | 'stopped' | 'retrying' | 'unsupported' | 'ended';
@@ -39,6 +40,8 @@ export interface FollowerOptions {
   logger: Logger;
   /** Waits between reopening a stream that dropped while its container runs. */
   backoff?: { minMs: number; maxMs: number };
+  /** Where a quiet stream waits between its reads (read-tick.ts); without it, it reads as data comes. */
+  readTick?: ReadTick | undefined;
 }
 
 /** Snapshot for /targets. */
@@ -332,9 +335,11 @@ export class Follower {
     // Each socket read goes to the decoder straight from the connection's read callback (logs-stream.ts),
     // with no stream or promise per read: a quiet container's read is a single line. While the sink is
     // full the body is paused, so the socket fills and the engine is held back by flow control; while
-    // the container is busy, reads are gathered (read-pacer.ts).
+    // the container is quiet, it is read at the read tick, and while it is busy, reads are gathered
+    // (read-pacer.ts).
     let failed = false;
-    const pacer = new ReadPacer(body);
+    const pacer = new ReadPacer(body, { tick: o.readTick });
+    const follows = o.client.follows;
     await new Promise<void>(resolve => {
       let done = false;
       const finish = (): void => {
@@ -346,6 +351,7 @@ export class Follower {
       body.start({
         data: chunk => {
           if (done) return;
+          follows.reads += 1;
           decoder.write(chunk);
           if (decoder.stopped) {
             // Unreadable bytes: drop this connection and reopen from the read cursor after a pause.

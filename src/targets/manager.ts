@@ -15,6 +15,7 @@ import type { RelabelRule } from '../relabel/relabel.js';
 import { applyRelabel, finalizeLabels } from '../relabel/relabel.js';
 import type { FollowerState, StreamRoutes } from './follower.js';
 import { Follower } from './follower.js';
+import type { ReadTick } from './read-tick.js';
 
 /** What the manager needs to know of one scrape config. */
 export interface ScrapeTargetsConfig {
@@ -28,6 +29,8 @@ export interface ScrapeTargetsConfig {
 
 export interface TargetManagerOptions {
   sink: EntrySink;
+  /** The followers' read tick (read-tick.ts); none: every stream reads as data comes. */
+  readTick?: ReadTick | undefined;
   positions: PositionsStore;
   maxLineSize: number;
   truncate: boolean;
@@ -171,6 +174,7 @@ export class TargetManager {
       truncate: this.#o.truncate,
       metrics: this.#o.metrics,
       logger: this.#o.logger.child({ job: scrape.jobName }),
+      readTick: this.#o.readTick,
     });
     const target: Target = {
       key,

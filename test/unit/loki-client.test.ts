@@ -170,6 +170,29 @@ describe('LokiClient', () => {
     assert.equal(new Set(since(from).map(e => e.receivedAt)).size, 1, 'one request');
   });
 
+  test('sendDue sends the open batches due within the given time, and only those', async () => {
+    const from = receiver.entries().length;
+    const requestsFrom = receiver.requests().length;
+    const client = newClient({ batchWaitMs: 10_000 });
+    client.push(makeEntry(acks, 0, STREAMS[0], 100, 'a'));
+    await delay(300);
+    client.push(makeEntry(acks, 1, STREAMS[0], 100, 'b')); // tenant b's batch is due ~300 ms later
+    client.sendDue(9_850); // tenant a's batch is due within ~9.7 s, b's in ~10 s
+    await receiver.waitFor(() => since(from).length === 1);
+    assert.deepEqual(
+      since(from).map(e => [seqOf(e), e.tenant]),
+      [[0, 'a']],
+    );
+    client.sendDue(10_000);
+    await receiver.waitFor(() => since(from).length === 2);
+    assert.deepEqual(
+      since(from).map(e => seqOf(e)),
+      [0, 1],
+    );
+    assert.equal(receiver.requests().length - requestsFrom, 2, 'one request per batch, none sent twice');
+    await until(() => acks.settledAt.size === 2);
+  });
+
   test('keeps per-stream order across many batches and a failure', async () => {
     const from = receiver.entries().length;
     const client = newClient({ batchSizeBytes: 2000 });
