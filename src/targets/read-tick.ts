@@ -4,9 +4,9 @@
 //! epoll wait and a read per line: for a fleet of quiet containers that was most of docktail's CPU
 //! (and of a bare reader's). Their lines wait in a batch for up to `batchwait` anyway, so they can as
 //! well wait in the socket: a quiet stream (read-pacer.ts) pauses after a read and is resumed at the next
-//! tick, when every such stream reads what gathered meanwhile in one pass of the event loop; right after
-//! that pass the tick sends the batches that are due before the next tick. A line so waits at most one
-//! tick in the socket and is then sent at once, so its delay stays within `batchwait`.
+//! tick, when every such stream reads what gathered meanwhile (SLICE streams per pass of the event loop);
+//! right after the last pass the tick sends the batches that are due before the next tick. A line so
+//! waits at most one tick in the socket and is then sent at once, so its delay stays within `batchwait`.
 
 /** Clock and timers, replaceable in tests. */
 export interface TickClock {
@@ -23,6 +23,9 @@ const SYSTEM_CLOCK: TickClock = {
   clearTimeout: handle => clearTimeout(handle as NodeJS.Timeout),
   afterReads: fn => setImmediate(fn),
 };
+
+/** Streams resumed in one pass of the event loop (their reads run in that pass). */
+export const SLICE = 64;
 
 /** Shorter batch waits get no tick: there is too little to gather (measured in README, Performance). */
 export const MIN_TICK_MS = 500;
@@ -86,9 +89,21 @@ export class ReadTick {
     this.#timer = undefined;
     const waiting = this.#waiting;
     this.#waiting = [];
-    for (const resume of waiting) resume();
+    this.#resumeFrom(waiting, 0);
+  }
+
+  /**
+   * Resumes SLICE streams, lets them read, and goes on with the next SLICE: one pass of the event loop
+   * reads a bounded number of streams, so a tick over thousands of quiet streams does not hold the loop
+   * (timers, /metrics) for the whole of it. After the last slice's reads, the batches go.
+   */
+  #resumeFrom(waiting: Array<() => void>, from: number): void {
+    if (this.#stopped) return;
+    const end = Math.min(waiting.length, from + SLICE);
+    for (let i = from; i < end; i++) waiting[i]!();
     this.#clock.afterReads(() => {
-      if (!this.#stopped) this.#afterDrain();
+      if (end < waiting.length) this.#resumeFrom(waiting, end);
+      else if (!this.#stopped) this.#afterDrain();
     });
   }
 }

@@ -4,7 +4,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { MIN_TICK_MS, ReadTick } from '../../src/targets/read-tick.js';
+import { MIN_TICK_MS, ReadTick, SLICE } from '../../src/targets/read-tick.js';
 import { ManualClock } from '../harness/manual-clock.js';
 
 function setup(periodMs = 1000, start = 10_250) {
@@ -53,6 +53,27 @@ describe('ReadTick', () => {
     reads();
     assert.deepEqual(log, ['read', 'drain@11001', 'read', 'drain@12001']);
     assert.equal(timers().length, 1);
+  });
+
+  test('a tick resumes SLICE streams per pass of the event loop, and drains after the last pass', () => {
+    const { tick, log, to, reads } = setup();
+    const resumed: number[] = [];
+    for (let i = 0; i < 2 * SLICE + 5; i++) tick.defer(() => resumed.push(i));
+    to(11_001);
+    assert.equal(resumed.length, SLICE, 'the first slice');
+    reads();
+    assert.equal(resumed.length, 2 * SLICE, 'after its reads, the next');
+    assert.deepEqual(log, []);
+    reads();
+    assert.equal(resumed.length, 2 * SLICE + 5);
+    assert.deepEqual(log, [], 'no drain before the last slice has read');
+    reads();
+    assert.deepEqual(log, ['drain@11001']);
+    assert.deepEqual(
+      resumed,
+      Array.from({ length: 2 * SLICE + 5 }, (_, i) => i),
+      'in the order they waited',
+    );
   });
 
   test('stop() cancels the timer, forgets the waiting streams and ends the drains', () => {
