@@ -323,6 +323,11 @@ export interface FleetResult {
    * per-line reads alone cost, the floor under docktail's figure.
    */
   minFollowerCpuPercent: number;
+  /**
+   * The same reader, each socket paused after a read and all resumed once a second: the floor of the way
+   * docktail reads quiet streams (its read tick, with the default batchwait of 1 s).
+   */
+  minFollowerTickCpuPercent: number;
   finished: boolean;
   note?: string;
 }
@@ -338,6 +343,7 @@ export interface FleetResult {
 async function fleetFloor(
   ctx: BenchContext,
   o: { containers: number; linesPerSecond: number },
+  tickMs = 0,
 ): Promise<number> {
   const windowSeconds = 15;
   const lines = o.linesPerSecond * (windowSeconds + 8);
@@ -353,12 +359,16 @@ async function fleetFloor(
     {
       execArgv: ['--import', 'tsx'],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      env: { ...process.env, FLOOR_TICK_MS: String(tickMs) },
     },
   );
   try {
     await new Promise(r => floor.once('message', r));
     go();
-    ctx.log(`fleet: the floor reader follows ${ids.length} fresh containers for ${windowSeconds} s`);
+    ctx.log(
+      `fleet: the floor reader follows ${ids.length} fresh containers for ${windowSeconds} s` +
+        (tickMs > 0 ? `, reading every ${tickMs} ms` : ''),
+    );
     await sleep(5_000);
     const f0 = cpuSeconds(floor.pid!);
     const w0 = wallMs();
@@ -474,6 +484,7 @@ export async function fleet(
   await agent.stop();
   await ctx.engine.removeAll(ids);
   const floor = await fleetFloor(ctx, o);
+  const tickFloor = await fleetFloor(ctx, o, 1000);
   const delivered = names.reduce((sum, n) => sum + (waited.containers[n]?.unique ?? 0), 0);
   const delay = loopDelay(metrics);
   const result: FleetResult = {
@@ -494,6 +505,7 @@ export async function fleet(
     duplicates: names.reduce((sum, n) => sum + (waited.containers[n]?.duplicates ?? 0), 0),
     engineCpuPercent: ((e1 - e0) / ((w1 - w0) / 1000)) * 100,
     minFollowerCpuPercent: floor,
+    minFollowerTickCpuPercent: tickFloor,
     finished: waited.finished,
   };
   if (!all) result.note = 'docktail did not follow every container before the start';

@@ -158,6 +158,11 @@ export function renderTable(r: BenchResults): string {
     });
     rows.push({
       phase: 'fleet',
+      figure: 'floor: the same reader, reading once a second',
+      measured: `${f(fl.minFollowerTickCpuPercent, 2)} % of a core (docktail ${f(fl.cpuPercent / fl.minFollowerTickCpuPercent, 1)}×)`,
+    });
+    rows.push({
+      phase: 'fleet',
       figure: 'dockerd CPU, same window',
       measured: `${f(fl.engineCpuPercent)} % of a core`,
     });

@@ -6,7 +6,8 @@
 //! well wait in the socket: a quiet stream (read-pacer.ts) pauses after a read and is resumed at the next
 //! tick, when every such stream reads what gathered meanwhile (SLICE streams per pass of the event loop);
 //! right after the last pass the tick sends the batches that are due before the next tick. A line so
-//! waits at most one tick in the socket and is then sent at once, so its delay stays within `batchwait`.
+//! waits at most one tick in the socket and is then sent at once: its delay stays within `batchwait`
+//! plus the send, as a line's in a batch does.
 
 /** Clock and timers, replaceable in tests. */
 export interface TickClock {
