@@ -57,11 +57,6 @@ export class ReadTick {
     return Math.floor(now / this.periodMs);
   }
 
-  /** The clock the tick runs on. */
-  now(): number {
-    return this.#clock.now();
-  }
-
   /** Calls `resume` at the next tick (the stream has paused itself). */
   defer(resume: () => void): void {
     if (this.#stopped) return;
