@@ -60,17 +60,34 @@ async function started(config: string, extra: string[] = []): Promise<AgentProce
 const tsKey = (e: { sec: number; nsec: number; line: string }): string =>
   `${e.sec}.${String(e.nsec).padStart(9, '0')} ${e.line}`;
 
-/** The container's cursor in the positions file on disk, as a restarted docktail will read it. */
-function positionOnDisk(dir: string, id: string): { sec: number; nsec: number; count: number } | undefined {
-  const file = join(dir, 'positions.yaml');
+type DiskCursor = { sec: number; nsec: number; count: number };
+
+/** The container's cursor in one positions file; undefined when the file is missing, incomplete or lacks it. */
+function cursorIn(file: string, id: string): DiskCursor | undefined {
   if (!existsSync(file)) return undefined;
-  const doc = JSON.parse(readFileSync(file, 'utf8')) as {
-    containers: Record<string, { ts: string; count: number }>;
-  };
-  const p = doc.containers[id];
+  let doc: { containers?: Record<string, { ts: string; count: number }> };
+  try {
+    doc = JSON.parse(readFileSync(file, 'utf8'));
+  } catch {
+    return undefined; // a temporary file cut short by the kill: a restart ignores it too
+  }
+  const p = doc.containers?.[id];
   if (!p) return undefined;
   const [sec, nsec] = p.ts.split('.');
   return { sec: Number(sec), nsec: Number(nsec), count: p.count };
+}
+
+/**
+ * The container's cursor on disk, as a restarted docktail will read it: the positions file, or the
+ * complete `<file>.tmp` a kill between its write and its rename leaves behind when that one is newer.
+ */
+function positionOnDisk(dir: string, id: string): DiskCursor | undefined {
+  const file = join(dir, 'positions.yaml');
+  const main = cursorIn(file, id);
+  const tmp = cursorIn(`${file}.tmp`, id);
+  if (main === undefined || tmp === undefined) return main ?? tmp;
+  const cmp = tmp.sec - main.sec || tmp.nsec - main.nsec || tmp.count - main.count;
+  return cmp > 0 ? tmp : main;
 }
 
 /**
@@ -97,6 +114,8 @@ interface Kill {
   uncovered: ReceivedEntry[];
   /** How long before the kill Loki accepted the oldest of them (0 when none). */
   ageMs: number;
+  /** The kill left a `.tmp` positions file behind (it fell between a write and its rename). */
+  tmpLeft: boolean;
 }
 
 /**
@@ -141,7 +160,11 @@ async function killAndRestart(
       // What Loki holds against what the positions file on disk says it holds.
       const uncovered = notCovered(entriesFor(receiver, [name]), positionOnDisk(dir, id));
       const oldest = uncovered.reduce((m, e) => Math.min(m, e.receivedAt), Number.POSITIVE_INFINITY);
-      done.push({ uncovered, ageMs: uncovered.length === 0 ? 0 : killedAt - oldest });
+      done.push({
+        uncovered,
+        ageMs: uncovered.length === 0 ? 0 : killedAt - oldest,
+        tmpLeft: existsSync(join(dir, 'positions.yaml.tmp')),
+      });
       await sleep(700); // the container keeps writing while docktail is down
       agent = await started(config);
     }
@@ -152,6 +175,7 @@ async function killAndRestart(
       kills,
       accepted_but_not_in_positions_file_at_kill: done.map(k => k.uncovered.length).join('/'),
       their_age_ms: done.map(k => k.ageMs.toFixed(1)).join('/'),
+      tmp_file_left_at_kill: done.map(k => (k.tmpLeft ? 'yes' : 'no')).join('/'),
       seq_gaps_in_engine: seqGaps(d.truth),
     });
     assert.equal(d.lost, 0, `lost ${d.lost}: ${d.lostSample.join(' | ')}`);
