@@ -473,6 +473,15 @@ const maxCompressedLength = (n: number) => 32 + n + Math.floor(n / 6);
 const MAX_RETAINED_BYTES = 8 * 1024 * 1024;
 
 /**
+ * A new body buffer has this much room over the body it is made for. Full batches differ in size by a
+ * few per cent, and each outgrown buffer stays in memory until a full collection (V8 counts it as
+ * external memory, far below the amount that starts one). Grown to fit exactly, the bench's backlog
+ * allocated four body buffers (4.0 MiB in all); with a quarter more room, two (3.0 MiB), and its peak
+ * RSS fell by ~1.5 MB. Pages of the room that no body reaches are never touched.
+ */
+const BODY_HEADROOM = 1.25;
+
+/**
  * Builds push bodies (snappy block-compressed `PushRequest`s) into one buffer reused from body to body.
  * Each client has one, and sends one body at a time: `encode` may overwrite the previous body, so the
  * caller calls `forget()` when that body may still be read (a request not known to have been written out).
@@ -496,7 +505,7 @@ export class BodyEncoder implements ByteSink {
     const layout = requestLayout(streams);
     const max = maxCompressedLength(layout.total);
     let out = this.#out;
-    if (out === undefined || out.length < max) out = Buffer.allocUnsafeSlow(max);
+    if (out === undefined || out.length < max) out = Buffer.allocUnsafeSlow(Math.ceil(max * BODY_HEADROOM));
     this.#body = out;
     this.#bodyLength = writeVarint(out, 0, layout.total);
     this.#fill = 0;

@@ -266,6 +266,26 @@ describe('BodyEncoder', () => {
     assert.notDeepEqual(Buffer.from(b), expectA);
   });
 
+  test('a body up to a fifth larger than the one that sized the buffer is built in that buffer', () => {
+    const withLines = (length: number) => {
+      const batch = new Batch('');
+      const ack = new RecordingAck();
+      for (let seq = 0; seq < 500; seq++) batch.add(STREAMS[1]!.key, entry(ack, seq, 'z'.repeat(length)));
+      return batch.streams();
+    };
+    const encoder = new BodyEncoder();
+    const first = encoder.encode(withLines(100));
+    // Full batches differ by a few per cent; an outgrown buffer would stay in memory until a full GC.
+    for (const length of [104, 110, 120]) {
+      const body = encoder.encode(withLines(length));
+      assert.equal(body.buffer, first.buffer, `lines of ${length} bytes: the same buffer`);
+      assert.deepEqual(uncompress(body), encodeRecords(withLines(length)));
+    }
+    const larger = encoder.encode(withLines(300));
+    assert.notEqual(larger.buffer, first.buffer, 'a body three times larger gets a larger buffer');
+    assert.deepEqual(uncompress(larger), encodeRecords(withLines(300)));
+  });
+
   test('a body built 64 KiB at a time is byte for byte the whole request compressed', () => {
     // Request sizes around and across fragment boundaries, several streams (headers split between
     // fragments), labels longer than the reused header buffer, lines that compress and lines that do not.
