@@ -103,7 +103,7 @@ export class LokiClient implements EntrySink {
   readonly #logger: Logger;
   readonly #queue = new PQueue({ concurrency: 1 });
   /** Builds each body into the buffer of the one before: one batch is sent at a time. */
-  readonly #bodies = new BodyEncoder();
+  readonly #bodies: BodyEncoder;
   readonly #batches = new Map<string, Batch>();
   readonly #abort = new AbortController();
   /** The open batches' send-by timers: each batch is sent `batchWaitMs` after its first entry, at `due`. */
@@ -121,6 +121,7 @@ export class LokiClient implements EntrySink {
     this.#tenantId = options.tenantId ?? '';
     this.#batchWaitMs = options.batchWaitMs ?? 1000;
     this.#batchSizeBytes = options.batchSizeBytes ?? 1024 * 1024;
+    this.#bodies = new BodyEncoder(this.#batchSizeBytes);
     this.#timeoutMs = options.timeoutMs ?? 10_000;
     this.#maxPendingBytes = options.maxPendingBytes ?? Math.max(4 * this.#batchSizeBytes, 4 * 1024 * 1024);
     this.#backoff = { minMs: 500, maxMs: 300_000, maxRetries: 10, ...options.backoff };

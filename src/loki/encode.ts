@@ -469,15 +469,16 @@ const FRAGMENT_BYTES = 64 * 1024;
 /** The bound snappyjs's compressor gives for `n` input bytes. */
 const maxCompressedLength = (n: number) => 32 + n + Math.floor(n / 6);
 
-/** A body buffer larger than this is not kept for the next one. */
+/** A body buffer larger than this (or than a full batch's) is not kept for the next one. */
 const MAX_RETAINED_BYTES = 8 * 1024 * 1024;
 
 /**
- * A new body buffer has this much room over the body it is made for. Full batches differ in size by a
- * few per cent, and each outgrown buffer stays in memory until a full collection (V8 counts it as
- * external memory, far below the amount that starts one). Grown to fit exactly, the bench's backlog
- * allocated four body buffers (4.0 MiB in all); with a quarter more room, two (3.0 MiB), and its peak
- * RSS fell by ~1.5 MB. Pages of the room that no body reaches are never touched.
+ * A new body buffer has this much room over the body it is made for, and is made at first for a full
+ * batch. Full batches differ in size by a few per cent, and each outgrown buffer stays in memory until
+ * a full collection (V8 counts it as external memory, far below the amount that starts one). Grown to
+ * fit exactly, the bench's backlog allocated four body buffers (4.0 MiB in all); with a quarter more
+ * room, two (3.0 MiB: its first body was a partial batch), and its peak RSS fell by ~1.5 MB. Pages of
+ * the room that no body reaches are never touched, so a client of small batches pays only for those.
  */
 const BODY_HEADROOM = 1.25;
 
@@ -493,6 +494,8 @@ const BODY_HEADROOM = 1.25;
  */
 export class BodyEncoder implements ByteSink {
   #out: Buffer | undefined;
+  /** Bytes of the first buffer: room for the body of a full batch. */
+  readonly #initialBytes: number;
   /** The fragment being filled, and the compressor's output for one fragment; shared by all encoders. */
   static readonly #fragment = Buffer.allocUnsafeSlow(FRAGMENT_BYTES);
   static readonly #compressed = Buffer.allocUnsafeSlow(maxCompressedLength(FRAGMENT_BYTES));
@@ -500,19 +503,29 @@ export class BodyEncoder implements ByteSink {
   #bodyLength = 0;
   #fill = 0;
 
+  /**
+   * `batchBytes`: the client's batch size. A full batch's request is its line bytes plus each entry's
+   * fields (18 bytes for a 100-byte line), so with the headroom the first buffer holds a full batch of
+   * lines of ~75 bytes or more.
+   */
+  constructor(batchBytes = 0) {
+    this.#initialBytes = batchBytes > 0 ? Math.ceil(maxCompressedLength(batchBytes) * BODY_HEADROOM) : 0;
+  }
+
   /** The body for `streams`: a view of this encoder's buffer, valid until the next `encode`. */
   encode(streams: readonly EncodedStream[]): Buffer {
     const layout = requestLayout(streams);
     const max = maxCompressedLength(layout.total);
     let out = this.#out;
-    if (out === undefined || out.length < max) out = Buffer.allocUnsafeSlow(Math.ceil(max * BODY_HEADROOM));
+    if (out === undefined || out.length < max)
+      out = Buffer.allocUnsafeSlow(Math.max(Math.ceil(max * BODY_HEADROOM), this.#initialBytes));
     this.#body = out;
     this.#bodyLength = writeVarint(out, 0, layout.total);
     this.#fill = 0;
     writeRequest(streams, layout, this);
     if (this.#fill > 0) this.#compressFragment();
     this.#body = EMPTY;
-    this.#out = out.length <= MAX_RETAINED_BYTES ? out : undefined;
+    this.#out = out.length <= Math.max(MAX_RETAINED_BYTES, this.#initialBytes) ? out : undefined;
     return out.subarray(0, this.#bodyLength);
   }
 

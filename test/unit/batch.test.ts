@@ -286,6 +286,29 @@ describe('BodyEncoder', () => {
     assert.deepEqual(uncompress(larger), encodeRecords(withLines(300)));
   });
 
+  test("an encoder told the batch size builds a small body, then a full batch's, in one buffer", () => {
+    const batchBytes = 256 * 1024;
+    const batchOfLines = (count: number) => {
+      const batch = new Batch('');
+      const ack = new RecordingAck();
+      for (let seq = 0; seq < count; seq++)
+        batch.add(STREAMS[0]!.key, entry(ack, seq, `${String(seq).padStart(8, '0')} ${'q'.repeat(91)}`));
+      return batch;
+    };
+    const full = batchOfLines(Math.floor((batchBytes - 1000) / 100));
+    assert.ok(full.bytes <= batchBytes && full.bytes > batchBytes * 0.99, `a full batch: ${full.bytes} bytes`);
+    for (const [hint, same] of [
+      [batchBytes, true],
+      [0, false],
+    ] as const) {
+      const encoder = new BodyEncoder(hint);
+      const small = encoder.encode(batchOfLines(10).streams());
+      const body = encoder.encode(full.streams());
+      assert.equal(body.buffer === small.buffer, same, `batch size ${hint}: one buffer ${same}`);
+      assert.deepEqual(uncompress(body), encodeRecords(full.streams()));
+    }
+  });
+
   test('a body built 64 KiB at a time is byte for byte the whole request compressed', () => {
     // Request sizes around and across fragment boundaries, several streams (headers split between
     // fragments), labels longer than the reused header buffer, lines that compress and lines that do not.
