@@ -296,7 +296,10 @@ describe('BodyEncoder', () => {
       return batch;
     };
     const full = batchOfLines(Math.floor((batchBytes - 1000) / 100));
-    assert.ok(full.bytes <= batchBytes && full.bytes > batchBytes * 0.99, `a full batch: ${full.bytes} bytes`);
+    assert.ok(
+      full.bytes <= batchBytes && full.bytes > batchBytes * 0.99,
+      `a full batch: ${full.bytes} bytes`,
+    );
     for (const [hint, same] of [
       [batchBytes, true],
       [0, false],
