@@ -239,12 +239,14 @@ describe('Batch', () => {
 });
 
 describe('BodyEncoder', () => {
-  function batchOf(text: string): Batch {
+  /** A batch of `count` entries of one stream, the line of entry `seq` being `line(seq)`. */
+  function batchOfLines(count: number, line: (seq: number) => string): Batch {
     const batch = new Batch('');
     const ack = new RecordingAck();
-    for (let seq = 0; seq < 50; seq++) batch.add(STREAMS[1]!.key, entry(ack, seq, `${text} ${seq}`));
+    for (let seq = 0; seq < count; seq++) batch.add(STREAMS[1]!.key, entry(ack, seq, line(seq)));
     return batch;
   }
+  const batchOf = (text: string) => batchOfLines(50, seq => `${text} ${seq}`);
 
   test('builds each body into the buffer of the one before, until told to forget it', () => {
     const encoder = new BodyEncoder();
@@ -267,12 +269,7 @@ describe('BodyEncoder', () => {
   });
 
   test('a body up to a fifth larger than the one that sized the buffer is built in that buffer', () => {
-    const withLines = (length: number) => {
-      const batch = new Batch('');
-      const ack = new RecordingAck();
-      for (let seq = 0; seq < 500; seq++) batch.add(STREAMS[1]!.key, entry(ack, seq, 'z'.repeat(length)));
-      return batch.streams();
-    };
+    const withLines = (length: number) => batchOfLines(500, () => 'z'.repeat(length)).streams();
     const encoder = new BodyEncoder();
     const first = encoder.encode(withLines(100));
     // Full batches differ by a few per cent; an outgrown buffer would stay in memory until a full GC.
@@ -288,14 +285,9 @@ describe('BodyEncoder', () => {
 
   test("an encoder told the batch size builds a small body, then a full batch's, in one buffer", () => {
     const batchBytes = 256 * 1024;
-    const batchOfLines = (count: number) => {
-      const batch = new Batch('');
-      const ack = new RecordingAck();
-      for (let seq = 0; seq < count; seq++)
-        batch.add(STREAMS[0]!.key, entry(ack, seq, `${String(seq).padStart(8, '0')} ${'q'.repeat(91)}`));
-      return batch;
-    };
-    const full = batchOfLines(Math.floor((batchBytes - 1000) / 100));
+    const hundredByteLines = (count: number) =>
+      batchOfLines(count, seq => `${String(seq).padStart(8, '0')} ${'q'.repeat(91)}`);
+    const full = hundredByteLines(Math.floor((batchBytes - 1000) / 100));
     assert.ok(
       full.bytes <= batchBytes && full.bytes > batchBytes * 0.99,
       `a full batch: ${full.bytes} bytes`,
@@ -305,7 +297,7 @@ describe('BodyEncoder', () => {
       [0, false],
     ] as const) {
       const encoder = new BodyEncoder(hint);
-      const small = encoder.encode(batchOfLines(10).streams());
+      const small = encoder.encode(hundredByteLines(10).streams());
       const body = encoder.encode(full.streams());
       assert.equal(body.buffer === small.buffer, same, `batch size ${hint}: one buffer ${same}`);
       assert.deepEqual(uncompress(body), encodeRecords(full.streams()));
